@@ -1,0 +1,66 @@
+"""Fixtures for the Docker-free tests: a real S3 API (moto's server, in-process) and
+a real SQL database (SQLite) seeded by the project's own generator."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+import sqlalchemy as sa
+from dagster_aws.s3 import S3Resource
+from moto.server import ThreadedMotoServer
+
+from user_code.io_managers import ParquetIOManager
+from user_code.resources import LocalObjectStore, S3ObjectStore, WarehouseResource
+from user_code.sample_data import generate_sales, seed_warehouse
+
+TEST_BUCKET = "test-lake"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3 API on a loopback port for the whole session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_store(s3_endpoint, request) -> S3ObjectStore:
+    """A fresh, empty bucket per test on the in-process S3 API."""
+    bucket = f"{TEST_BUCKET}-{abs(hash(request.node.nodeid)) % 10**8}"
+    credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test", "region_name": "us-east-1"}
+    client = boto3.client("s3", endpoint_url=s3_endpoint, **credentials)
+    client.create_bucket(Bucket=bucket)
+    yield S3ObjectStore(bucket=bucket, s3=S3Resource(endpoint_url=s3_endpoint, **credentials))
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+    client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture
+def local_store(tmp_path) -> LocalObjectStore:
+    return LocalObjectStore(root=str(tmp_path / "lake"))
+
+
+@pytest.fixture(scope="session")
+def warehouse_path(tmp_path_factory):
+    """A SQLite warehouse seeded once per session with a short, fixed stretch of sales."""
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.db"
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))
+    seed_warehouse(engine, sales=generate_sales(per_day=20))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def warehouse(warehouse_path) -> WarehouseResource:
+    return WarehouseResource(drivername="sqlite", database=str(warehouse_path))
+
+
+@pytest.fixture
+def s3_resources(s3_store, warehouse) -> dict:
+    """The resources dict the docker deployment builds, against the test services."""
+    return {"object_store": s3_store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=s3_store)}

@@ -1,0 +1,5 @@
+"""The customers domain; its Definitions are merged in user_code/definitions.py."""
+
+from dagster import Definitions
+
+defs = Definitions()

@@ -1,0 +1,99 @@
+"""The one mapping from deployment to resources.
+
+``DAGSTER_DEPLOYMENT=docker`` (the compose stack) reads every connection setting and
+secret through ``EnvVar``, so values are resolved at run time and never stored in
+definitions or run configs. ``local`` (the default, for ``dagster dev``) needs no
+services: a SQLite warehouse and a folder standing in for the bucket, with sample
+data generated on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from dagster import EnvVar
+from dagster_aws.s3 import S3Resource
+
+from .io_managers import ParquetIOManager
+from .resources import LocalObjectStore, S3ObjectStore, WarehouseResource
+from .sample_data import seed_warehouse
+
+DEPLOYMENTS = ("local", "docker")
+
+# Every variable the docker deployment reads; all must be set and non-empty.
+DOCKER_VARIABLES = (
+    "S3_BUCKET", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "WAREHOUSE_DB_HOST", "WAREHOUSE_DB_PORT", "WAREHOUSE_DB_NAME",
+    "WAREHOUSE_DB_USER", "WAREHOUSE_DB_PASSWORD",
+)
+
+
+class ConfigurationError(RuntimeError):
+    """The environment is missing something the deployment needs."""
+
+
+def current_deployment() -> str:
+    deployment = os.environ.get("DAGSTER_DEPLOYMENT") or "local"
+    if deployment not in DEPLOYMENTS:
+        raise ConfigurationError(
+            f"DAGSTER_DEPLOYMENT={deployment!r} is not one of {', '.join(DEPLOYMENTS)}."
+        )
+    return deployment
+
+
+def require_variables(names: tuple[str, ...]) -> None:
+    """Fail at load time, naming every missing variable, instead of at the first run."""
+    missing = [name for name in names if not os.environ.get(name, "").strip()]
+    if missing:
+        raise ConfigurationError(
+            f"Missing or empty environment variables: {', '.join(missing)}. "
+            "Set them in .env (every variable is listed in .env.example)."
+        )
+
+
+def docker_resources() -> dict:
+    require_variables(DOCKER_VARIABLES)
+    store = S3ObjectStore(
+        bucket=EnvVar("S3_BUCKET"),
+        s3=S3Resource(
+            endpoint_url=EnvVar("S3_ENDPOINT_URL"),
+            aws_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
+            aws_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
+            region_name=os.environ.get("AWS_REGION") or "us-east-1",
+        ),
+    )
+    warehouse = WarehouseResource(
+        host=EnvVar("WAREHOUSE_DB_HOST"),
+        port=EnvVar.int("WAREHOUSE_DB_PORT"),
+        database=EnvVar("WAREHOUSE_DB_NAME"),
+        username=EnvVar("WAREHOUSE_DB_USER"),
+        password=EnvVar("WAREHOUSE_DB_PASSWORD"),
+    )
+    return {"object_store": store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=store)}
+
+
+def local_data_dir() -> Path:
+    return Path(os.environ.get("LOCAL_DATA_DIR") or ".local_data").resolve()
+
+
+def local_resources(root: Path | None = None) -> dict:
+    """SQLite warehouse and a folder lake under ``root``; seeds the warehouse once."""
+    root = root or local_data_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    database = root / "warehouse.db"
+    if not database.exists():
+        engine = sa.create_engine(sa.URL.create("sqlite", database=str(database)))
+        try:
+            seed_warehouse(engine)
+        finally:
+            engine.dispose()
+    store = LocalObjectStore(root=str(root / "lake"))
+    warehouse = WarehouseResource(drivername="sqlite", database=str(database))
+    return {"object_store": store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=store)}
+
+
+def resources_for(deployment: str | None = None) -> dict:
+    deployment = deployment or current_deployment()
+    return docker_resources() if deployment == "docker" else local_resources()
