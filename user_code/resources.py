@@ -17,7 +17,7 @@ from typing import Optional
 import pandas as pd
 import sqlalchemy as sa
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import Backoff, ConfigurableResource, InitResourceContext, Jitter, RetryPolicy
 from dagster_aws.s3 import S3Resource
 from pydantic import PrivateAttr
 
@@ -218,3 +218,8 @@ class WarehouseResource(ConfigurableResource):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+# Every asset that does network I/O retries with exponential backoff and jitter, so a
+# restarting MinIO or Postgres costs a few seconds instead of a failed run.
+NETWORK_RETRY_POLICY = RetryPolicy(max_retries=3, delay=1.0, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
