@@ -1,0 +1,48 @@
+"""The deployment -> resources mapping."""
+
+import pytest
+
+from user_code import environment
+from user_code.environment import DOCKER_VARIABLES, ConfigurationError, resources_for
+from user_code.resources import LocalObjectStore, S3ObjectStore
+
+DOCKER_ENV = {name: f"value-of-{name.lower()}" for name in DOCKER_VARIABLES} | {"WAREHOUSE_DB_PORT": "5432"}
+
+
+def test_unknown_deployment_is_refused(monkeypatch):
+    monkeypatch.setenv("DAGSTER_DEPLOYMENT", "prod")
+    with pytest.raises(ConfigurationError, match="'prod' is not one of local, docker"):
+        environment.current_deployment()
+
+
+def test_docker_names_every_missing_or_empty_variable(monkeypatch):
+    for name, value in DOCKER_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("WAREHOUSE_DB_PASSWORD", "  ")
+    with pytest.raises(ConfigurationError) as error:
+        resources_for("docker")
+    assert "AWS_SECRET_ACCESS_KEY, WAREHOUSE_DB_PASSWORD" in str(error.value)
+    assert "value-of" not in str(error.value)
+
+
+def test_docker_resources_read_secrets_through_envvar(monkeypatch):
+    for name, value in DOCKER_ENV.items():
+        monkeypatch.setenv(name, value)
+    resources = resources_for("docker")
+    store = resources["object_store"]
+    assert isinstance(store, S3ObjectStore)
+    # EnvVar keeps the variable's name, not its value, in the definitions.
+    assert store.s3.aws_secret_access_key == "AWS_SECRET_ACCESS_KEY"
+    assert resources["warehouse"].password == "WAREHOUSE_DB_PASSWORD"
+
+
+def test_local_seeds_the_warehouse_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCAL_DATA_DIR", str(tmp_path))
+    resources = resources_for("local")
+    assert isinstance(resources["object_store"], LocalObjectStore)
+    products = resources["warehouse"].read_frame("SELECT count(*) AS n FROM products")
+    assert products["n"].item() == 6
+    stamp = (tmp_path / "warehouse.db").stat().st_mtime_ns
+    resources_for("local")
+    assert (tmp_path / "warehouse.db").stat().st_mtime_ns == stamp
