@@ -2,4 +2,6 @@
 
 from dagster import Definitions
 
-defs = Definitions()
+from .assets import customers_medallion, raw_customers
+
+defs = Definitions(assets=[raw_customers, customers_medallion])
