@@ -1,0 +1,61 @@
+"""Helpers for the sales tests: definitions bound to test resources, a warehouse with hostile ids."""
+
+import shutil
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from dagster import Definitions
+
+from user_code import sales
+from user_code.io_managers import ParquetIOManager
+from user_code.resources import WarehouseResource
+from user_code.sample_data import sales_table
+
+HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", "P-006 O'Brien/ü \"special\"", "with space %2F"]
+
+
+def range_tags(first: str, last: str) -> dict:
+    """Run tags that make one run cover partitions first..last (a single-run backfill)."""
+    return {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+
+
+def bound_defs(resources: dict) -> Definitions:
+    return Definitions.merge(sales.defs, Definitions(resources=resources))
+
+
+def query(path, sql: str) -> pd.DataFrame:
+    """An independent read of the SQLite warehouse, bypassing the code under test."""
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))
+    try:
+        with engine.connect() as conn:
+            return pd.read_sql_query(sa.text(sql), conn)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def local_resources(local_store, warehouse) -> dict:
+    return {"object_store": local_store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=local_store)}
+
+
+@pytest.fixture
+def hostile_warehouse_path(tmp_path, warehouse_path):
+    """A copy of the session warehouse with a few sales of products whose ids are hostile."""
+    path = tmp_path / "hostile.db"
+    shutil.copy(warehouse_path, path)
+    rows = [
+        {"sale_id": 10_000_000 + i, "date": pd.Timestamp("2023-06-01").date() + pd.Timedelta(days=i % 3),
+         "product_id": product, "customer_id": 1, "quantity": i + 1, "revenue": 1.5 * (i + 1)}
+        for i, product in enumerate(HOSTILE_IDS * 2)
+    ]
+    engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))
+    with engine.begin() as conn:
+        conn.execute(sales_table.insert(), rows)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def hostile_warehouse(hostile_warehouse_path) -> WarehouseResource:
+    return WarehouseResource(drivername="sqlite", database=str(hostile_warehouse_path))

@@ -1,0 +1,24 @@
+"""Partitions of the sales domain.
+
+Daily partitions live in the schedule's timezone (``SCHEDULE_TIMEZONE``, default UTC):
+a schedule built from a partitioned job runs in its partitions' timezone, and a
+partition's window start is then the local calendar date matched in ``sales.date``.
+"""
+
+import os
+
+from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition
+
+from ..io_managers import PARTITION_EXPR
+
+
+def schedule_timezone() -> str:
+    return os.environ.get("SCHEDULE_TIMEZONE", "").strip() or "UTC"
+
+
+DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2023-01-01", timezone=schedule_timezone())
+PRODUCT_PARTITIONS = DynamicPartitionsDefinition(name="products")
+
+# The IO manager splits a multi-partition output on these columns.
+BY_DATE = {PARTITION_EXPR: "date"}
+BY_PRODUCT = {PARTITION_EXPR: "product_id"}
