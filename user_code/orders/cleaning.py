@@ -1,0 +1,270 @@
+"""Pure functions behind the orders assets: parse, validate, dedupe, summarise.
+
+Everything runs in Arrow compute kernels, vectorised, in a few passes over the data:
+
+* the CSV is read by pyarrow's multithreaded reader with every column as a string, so
+  cleaning (not the reader) decides what parses;
+* columns with few distinct values (dates, quantities, amounts of a typical file) are
+  validated once per *distinct* value and mapped back with one hash lookup per row,
+  which is much cheaper than parsing every row;
+* duplicates are resolved with one hash group-by over the surviving rows.
+
+Rows that do not survive are returned, with their original values and a ``reason``,
+so the asset can quarantine them instead of losing them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from ..sample_data import ORDER_COLUMNS
+
+SOURCE_FILE = "source_file"
+REASON = "reason"
+
+# Drop reasons, in priority order: a row gets the first one that applies.
+MISSING_ORDER_ID = "missing_order_id"
+MISSING_DATE = "missing_date"
+MISSING_AMOUNT = "missing_amount"
+INVALID_DATE = "invalid_date"
+INVALID_AMOUNT = "invalid_amount"
+MISSING_QUANTITY = "missing_quantity"
+INVALID_QUANTITY = "invalid_quantity"
+DUPLICATE_ORDER_ID = "duplicate_order_id"
+REASONS = (
+    MISSING_ORDER_ID, MISSING_DATE, MISSING_AMOUNT, INVALID_DATE, INVALID_AMOUNT,
+    MISSING_QUANTITY, INVALID_QUANTITY, DUPLICATE_ORDER_ID,
+)
+
+DATE_FORMAT = "%Y-%m-%d"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$"
+INTEGER_PATTERN = r"^[+-]?\d{1,18}$"  # at most 18 digits: always fits an int64
+
+# Validate per distinct value while distinct values are at most this share of the rows.
+DISTINCT_SHARE = 0.2
+
+CsvSource = Union[bytes, str, os.PathLike]
+
+
+class MalformedOrdersFile(ValueError):
+    """An orders file that cannot be ingested at all; the message says why."""
+
+
+@dataclass(frozen=True)
+class CleanedOrders:
+    cleaned: pd.DataFrame
+    """Valid, deduplicated orders with typed columns."""
+    quarantined: pd.DataFrame
+    """Dropped rows: original (string) values plus ``reason``."""
+
+    def drop_counts(self) -> dict[str, int]:
+        """Dropped rows per reason, every reason present (zero when none)."""
+        counts = self.quarantined[REASON].value_counts()
+        return {reason: int(counts.get(reason, 0)) for reason in REASONS}
+
+
+def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
+    """Parse an orders CSV with every column as a string; empty fields become nulls.
+
+    Raises :class:`MalformedOrdersFile` (message prefixed with ``name``) for a file that
+    is empty, not a CSV, or lacks any of the order columns.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if not bytes(source[:1]):
+            raise MalformedOrdersFile(f"{name}: the file is empty")
+        source = io.BytesIO(source)
+    convert = pacsv.ConvertOptions(
+        column_types={column: pa.string() for column in ORDER_COLUMNS},
+        null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+    )
+    try:
+        table = pacsv.read_csv(source, convert_options=convert)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        message = str(exc).splitlines()[0]
+        if "Empty CSV file" in message:
+            raise MalformedOrdersFile(f"{name}: the file is empty") from exc
+        raise MalformedOrdersFile(f"{name}: not a readable CSV file ({message})") from exc
+    missing = [column for column in ORDER_COLUMNS if column not in table.column_names]
+    if missing:
+        raise MalformedOrdersFile(
+            f"{name}: missing columns: {', '.join(missing)} (found: {', '.join(table.column_names) or 'none'})"
+        )
+    for column in ORDER_COLUMNS:  # a non-UTF-8 file is garbage, not orders
+        if not pa.types.is_string(table.schema.field(column).type):
+            raise MalformedOrdersFile(f"{name}: column {column} is not text")
+    return table.select(ORDER_COLUMNS)
+
+
+def null_percentage(table: pa.Table) -> float:
+    """Share of null cells in the table, in percent (0 for an empty table)."""
+    cells = table.num_rows * table.num_columns
+    if not cells:
+        return 0.0
+    return round(100.0 * sum(column.null_count for column in table.columns) / cells, 3)
+
+
+def as_arrow(frame: pa.Table | pd.DataFrame) -> pa.Table:
+    """A table whose order columns are strings, from Arrow or from any pandas frame."""
+    if isinstance(frame, pd.DataFrame):
+        frame = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, field in enumerate(frame.schema):
+        if not pa.types.is_string(field.type) and (field.name in ORDER_COLUMNS or field.name == SOURCE_FILE):
+            frame = frame.set_column(i, field.name, pc.cast(frame.column(i), pa.string()))
+    return frame
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow-backed pandas columns: no copy into Python objects."""
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def _is_missing(column: pa.ChunkedArray) -> np.ndarray:
+    missing = pc.or_kleene(pc.is_null(column), pc.equal(column, ""))
+    return missing.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def _parse_dates(values: pa.Array) -> pa.Array:
+    """date32 for strict YYYY-MM-DD calendar dates; null otherwise (2023-02-30 too)."""
+    shaped = pc.if_else(pc.match_substring_regex(values, DATE_PATTERN), values, None)
+    parsed = pc.strptime(shaped, format=DATE_FORMAT, unit="s", error_is_null=True)
+    exact = pc.equal(pc.strftime(parsed, format=DATE_FORMAT), shaped)  # strptime rolls 02-30 over
+    return pc.cast(pc.if_else(exact, parsed, None), pa.date32())
+
+
+def _parse_decimals(values: pa.Array) -> pa.Array:
+    shaped = pc.if_else(pc.match_substring_regex(values, DECIMAL_PATTERN), values, None)
+    numbers = pc.cast(shaped, pa.float64())
+    return pc.if_else(pc.is_finite(numbers), numbers, None)
+
+
+def _parse_integers(values: pa.Array) -> pa.Array:
+    shaped = pc.if_else(pc.match_substring_regex(values, INTEGER_PATTERN), values, None)
+    return pc.cast(shaped, pa.int64())
+
+
+def _parse_column(column: pa.ChunkedArray, parse: Callable[[pa.Array], pa.Array]) -> pa.ChunkedArray:
+    """``parse`` applied to every value; null where the value is missing or does not parse.
+
+    Low-cardinality columns are parsed once per distinct value and mapped back by a
+    hash lookup, which costs one pass instead of a regex and a conversion per row.
+    """
+    distinct = pc.unique(column)
+    if len(distinct) > DISTINCT_SHARE * max(len(column), 1):
+        return parse(column)
+    positions = pc.index_in(column, value_set=distinct)
+    return pc.take(parse(distinct), positions)
+
+
+CANONICAL_INTEGER = r"^(0|-?[1-9][0-9]*)$"
+
+
+def _integer_keys(order_ids: pa.ChunkedArray) -> np.ndarray | None:
+    """The ids as int64 (nulls as 0) when every id is a canonical integer (equal ints <=> equal strings)."""
+    try:
+        numbers = pc.cast(order_ids, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    # The cast also accepts "07", "0x7", "-0" and "+7"-like forms; check exactly only if one may be there.
+    suspicious = any(pc.any(pc.starts_with(order_ids, prefix)).as_py() for prefix in ("0", "-0", "+"))
+    if suspicious and not pc.all(pc.match_substring_regex(order_ids, CANONICAL_INTEGER)).as_py():
+        return None
+    return pc.fill_null(numbers, 0).to_numpy()
+
+
+def _last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+    """Of ``rows`` (ascending), those holding the last occurrence of their order id among ``rows``.
+
+    Integer ids (the common case) are deduplicated without hashing strings: through a
+    dense "last row per id" array when the ids are compact, otherwise pandas' int64
+    hash table. Any other ids go through one Arrow hash group-by.
+    """
+    if len(rows) == 0:
+        return rows
+    keys = _integer_keys(order_ids)
+    if keys is None:
+        grouped = pa.table({"order_id": order_ids.take(pa.array(rows)), "row": rows}).group_by("order_id", use_threads=False)
+        return np.sort(grouped.aggregate([("row", "max")])["row_max"].to_numpy())
+    keys = keys[rows]
+    low, high = int(keys.min()), int(keys.max())
+    if high - low < 4 * len(keys):
+        offsets = keys - low
+        positions = np.arange(len(keys))
+        last = np.full(high - low + 1, -1, dtype=np.int64)
+        np.maximum.at(last, offsets, positions)
+        is_last = last[offsets] == positions
+    else:
+        is_last = ~pd.Series(keys).duplicated(keep="last").to_numpy()
+    return rows[is_last]
+
+
+def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
+    """Split raw orders into typed, valid, deduplicated orders and quarantined rows.
+
+    A row is dropped, for the first reason in :data:`REASONS` that applies, when its
+    order_id, date, amount or quantity is missing; when its date is not a real
+    ``YYYY-MM-DD`` date; when amount or quantity is not a number (quantity: an integer);
+    or when a later valid row has the same order_id (the last one wins).
+    """
+    table = as_arrow(raw)
+    n = table.num_rows
+    dates = _parse_column(table["date"], _parse_dates)
+    amounts = _parse_column(table["amount"], _parse_decimals)
+    quantities = _parse_column(table["quantity"], _parse_integers)
+
+    def unparsed(column: pa.ChunkedArray) -> np.ndarray:
+        return column.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+    checks = {  # reason -> rows it applies to (computed lazily: clean columns cost nothing)
+        MISSING_ORDER_ID: lambda: _is_missing(table["order_id"]),
+        MISSING_DATE: lambda: _is_missing(table["date"]) if dates.null_count else None,
+        MISSING_AMOUNT: lambda: _is_missing(table["amount"]) if amounts.null_count else None,
+        INVALID_DATE: lambda: unparsed(dates) if dates.null_count else None,
+        INVALID_AMOUNT: lambda: unparsed(amounts) if amounts.null_count else None,
+        MISSING_QUANTITY: lambda: _is_missing(table["quantity"]) if quantities.null_count else None,
+        INVALID_QUANTITY: lambda: unparsed(quantities) if quantities.null_count else None,
+    }
+    code = np.full(n, -1, dtype=np.int8)
+    for reason, rows in checks.items():
+        applies = rows()
+        if applies is not None:
+            code[applies & (code < 0)] = REASONS.index(reason)
+
+    valid = np.flatnonzero(code < 0)
+    keep = _last_of_each(table["order_id"], valid)
+    if len(keep) < len(valid):
+        code[np.setdiff1d(valid, keep, assume_unique=True)] = REASONS.index(DUPLICATE_ORDER_ID)
+
+    kept = pa.array(code < 0)
+    typed = table.drop_columns(["date", "amount", "quantity"]).filter(kept)
+    for name, column in (("date", dates), ("amount", amounts), ("quantity", quantities)):
+        typed = typed.append_column(name, column.filter(kept))
+    other = [c for c in table.column_names if c not in ORDER_COLUMNS]
+    typed = typed.select(ORDER_COLUMNS + other)
+
+    dropped = np.flatnonzero(code >= 0)
+    quarantined = table.take(pa.array(dropped)).append_column(
+        REASON, pa.array(np.asarray(REASONS, dtype=object)[code[dropped]], pa.string())
+    )
+    return CleanedOrders(cleaned=to_pandas(typed), quarantined=to_pandas(quarantined))
+
+
+def summarize_orders(cleaned: pd.DataFrame) -> pd.DataFrame:
+    """One row per date: total_amount, total_quantity, order_count (sorted by date)."""
+    table = pa.Table.from_pandas(cleaned[["date", "amount", "quantity", "order_id"]], preserve_index=False)
+    summary = table.group_by("date").aggregate(
+        [("amount", "sum"), ("quantity", "sum"), ("order_id", "count")]
+    )
+    summary = summary.rename_columns(["date", "total_amount", "total_quantity", "order_count"])
+    summary = summary.sort_by("date")
+    frame = summary.to_pandas()
+    return frame.astype({"total_amount": "float64", "total_quantity": "int64", "order_count": "int64"})
