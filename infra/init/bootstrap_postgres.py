@@ -1,0 +1,105 @@
+"""Create the stack's Postgres roles and databases, idempotently (run by the `init` job).
+
+As the superuser (POSTGRES_USER / POSTGRES_PASSWORD, seen only by postgres and init):
+
+* role DAGSTER_PG_USER (login) owning database DAGSTER_PG_DB: Dagster's instance storage;
+* database WAREHOUSE_DB_NAME, owned by the superuser, which seeds it;
+* role WAREHOUSE_DB_USER (login): CONNECT + SELECT only, also on tables created later
+  by the superuser (default privileges), and no access to the instance database.
+
+Passwords are (re)set from the environment on every run, so rotating one in .env and
+re-running init is enough. Passwords are sent as query parameters, never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import psycopg2
+from psycopg2 import sql
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name) or default
+    if not value:
+        sys.exit(f"init: environment variable {name} is missing or empty (see .env.example)")
+    return value
+
+
+def connect(database: str):
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            conn = psycopg2.connect(
+                host=env("DAGSTER_PG_HOST"), port=int(env("DAGSTER_PG_PORT", "5432")),
+                user=env("POSTGRES_USER", "postgres"), password=env("POSTGRES_PASSWORD"),
+                dbname=database, connect_timeout=5,
+            )
+            conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            return conn
+        except psycopg2.OperationalError as error:
+            if time.monotonic() > deadline:
+                raise
+            print(f"init: waiting for postgres ({str(error).strip().splitlines()[0]})", flush=True)
+            time.sleep(2)
+
+
+def ensure_role(cur, name: str, password: str) -> None:
+    cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
+    verb = "ALTER" if cur.fetchone() else "CREATE"
+    cur.execute(
+        sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s")
+        .format(sql.Identifier(name)),
+        (password,),
+    )
+    print(f"init: role {name} {'updated' if verb == 'ALTER' else 'created'}", flush=True)
+
+
+def ensure_database(cur, name: str, owner: str) -> None:
+    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+    if cur.fetchone():
+        cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), sql.Identifier(owner)))
+        print(f"init: database {name} exists", flush=True)
+    else:
+        cur.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner)))
+        print(f"init: database {name} created", flush=True)
+    # Only the owner (and roles granted CONNECT below) may connect.
+    cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+
+
+def main() -> None:
+    superuser = env("POSTGRES_USER", "postgres")
+    dagster_user, dagster_db = env("DAGSTER_PG_USER"), env("DAGSTER_PG_DB")
+    reader, warehouse_db = env("WAREHOUSE_DB_USER"), env("WAREHOUSE_DB_NAME")
+    if len({superuser, dagster_user, reader}) != 3:
+        sys.exit("init: POSTGRES_USER, DAGSTER_PG_USER and WAREHOUSE_DB_USER must be three different roles")
+    if dagster_db == warehouse_db:
+        sys.exit("init: DAGSTER_PG_DB and WAREHOUSE_DB_NAME must be different databases")
+
+    conn = connect("postgres")
+    with conn.cursor() as cur:
+        ensure_role(cur, dagster_user, env("DAGSTER_PG_PASSWORD"))
+        ensure_role(cur, reader, env("WAREHOUSE_DB_PASSWORD"))
+        ensure_database(cur, dagster_db, dagster_user)
+        ensure_database(cur, warehouse_db, superuser)
+        cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(warehouse_db), sql.Identifier(reader)))
+    conn.close()
+
+    conn = connect(warehouse_db)
+    reader_id, superuser_id = sql.Identifier(reader), sql.Identifier(superuser)
+    with conn.cursor() as cur:
+        for statement in (
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            "GRANT USAGE ON SCHEMA public TO {reader}",
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {superuser} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}",
+        ):
+            cur.execute(sql.SQL(statement).format(reader=reader_id, superuser=superuser_id))
+    conn.close()
+    print(f"init: warehouse {warehouse_db}: {reader} may read, not write", flush=True)
+
+
+if __name__ == "__main__":
+    main()
