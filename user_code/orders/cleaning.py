@@ -15,6 +15,7 @@ so the asset can quarantine them instead of losing them.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 from dataclasses import dataclass
@@ -93,16 +94,34 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
         message = str(exc).splitlines()[0]
         if "Empty CSV file" in message:
             raise MalformedOrdersFile(f"{name}: the file is empty") from exc
+        _require_columns(_header(source), name)  # a wrong header is the more useful message
         raise MalformedOrdersFile(f"{name}: not a readable CSV file ({message})") from exc
-    missing = [column for column in ORDER_COLUMNS if column not in table.column_names]
-    if missing:
-        raise MalformedOrdersFile(
-            f"{name}: missing columns: {', '.join(missing)} (found: {', '.join(table.column_names) or 'none'})"
-        )
+    try:
+        found = table.column_names
+    except UnicodeDecodeError as exc:
+        raise MalformedOrdersFile(f"{name}: not a CSV file (its first line is not UTF-8 text)") from exc
+    _require_columns(found, name)
     for column in ORDER_COLUMNS:  # a non-UTF-8 file is garbage, not orders
         if not pa.types.is_string(table.schema.field(column).type):
             raise MalformedOrdersFile(f"{name}: column {column} is not text")
     return table.select(ORDER_COLUMNS)
+
+
+def _header(source: CsvSource | io.BytesIO) -> list[str]:
+    """The column names on the first line, as far as they can be read."""
+    if isinstance(source, io.BytesIO):
+        first = source.getvalue()[:65536]
+    else:
+        with open(source, "rb") as handle:
+            first = handle.read(65536)
+    line = first.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
+    return next(csv.reader([line]), [])
+
+
+def _require_columns(found: list[str], name: str) -> None:
+    missing = [column for column in ORDER_COLUMNS if column not in found]
+    if missing:
+        raise MalformedOrdersFile(f"{name}: missing columns: {', '.join(missing)} (found: {', '.join(found) or 'none'})")
 
 
 def null_percentage(table: pa.Table) -> float:

@@ -1,0 +1,164 @@
+"""The pure cleaning functions on small dirty frames."""
+
+import datetime as dt
+import time
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from user_code.orders.cleaning import (
+    REASON, REASONS, MalformedOrdersFile, clean_orders, null_percentage, read_orders_csv, summarize_orders,
+)
+from user_code.sample_data import generate_orders_csv
+
+from .helpers import assert_summary_equal, csv_bytes, reference_summary
+
+GOOD = "1,2023-01-01,7,10.50,2"
+
+
+def one_row(**values) -> pd.DataFrame:
+    row = {"order_id": "1", "date": "2023-01-01", "customer_id": "7", "amount": "10.5", "quantity": "2"}
+    return pd.DataFrame([{**row, **values}])
+
+
+@pytest.mark.parametrize(
+    "values, reason",
+    [
+        ({"order_id": None}, "missing_order_id"),
+        ({"order_id": ""}, "missing_order_id"),
+        ({"date": None}, "missing_date"),
+        ({"amount": None}, "missing_amount"),
+        ({"amount": "n/a"}, "invalid_amount"),
+        ({"amount": "1.2.3"}, "invalid_amount"),
+        ({"amount": "nan"}, "invalid_amount"),
+        ({"amount": "1e999"}, "invalid_amount"),
+        ({"date": "2023-02-30"}, "invalid_date"),
+        ({"date": "2023-13-01"}, "invalid_date"),
+        ({"date": "2023-1-5"}, "invalid_date"),
+        ({"date": "yesterday"}, "invalid_date"),
+        ({"quantity": None}, "missing_quantity"),
+        ({"quantity": "three"}, "invalid_quantity"),
+        ({"quantity": "2.5"}, "invalid_quantity"),
+        ({"quantity": "99999999999999999999"}, "invalid_quantity"),
+        ({"order_id": None, "amount": "n/a"}, "missing_order_id"),  # first reason wins
+    ],
+)
+def test_each_drop_reason(values, reason):
+    result = clean_orders(one_row(**values))
+    assert result.cleaned.empty
+    assert result.quarantined[REASON].tolist() == [reason]
+    assert result.drop_counts()[reason] == 1 and sum(result.drop_counts().values()) == 1
+
+
+def test_quarantine_keeps_original_values():
+    result = clean_orders(one_row(amount="n/a", customer_id="42"))
+    row = result.quarantined.iloc[0]
+    assert (row["order_id"], row["amount"], row["customer_id"]) == ("1", "n/a", "42")
+
+
+def test_valid_row_is_typed():
+    result = clean_orders(one_row(amount="10.5", quantity="2", date="2024-02-29"))
+    assert result.quarantined.empty
+    row = result.cleaned.iloc[0]
+    assert row["date"] == dt.date(2024, 2, 29)
+    assert isinstance(row["amount"], float) and row["amount"] == 10.5
+    assert int(row["quantity"]) == 2
+    assert pd.api.types.is_integer_dtype(result.cleaned["quantity"])
+    assert pd.api.types.is_float_dtype(result.cleaned["amount"])
+
+
+@pytest.mark.parametrize("ids", [["5", "6", "5", "7", "5"], ["a", "b", "a", "c", "a"], ["05", "6", "5", "7", "5"]])
+def test_duplicates_keep_the_last(ids):
+    frame = pd.DataFrame({
+        "order_id": ids, "date": ["2023-01-01"] * 5, "customer_id": ["1"] * 5,
+        "amount": ["1", "2", "3", "4", "5"], "quantity": ["1"] * 5,
+    })
+    result = clean_orders(frame)
+    expected = frame.drop_duplicates("order_id", keep="last")
+    assert result.cleaned["order_id"].tolist() == expected["order_id"].tolist()
+    assert result.cleaned["amount"].tolist() == expected["amount"].astype(float).tolist()
+    assert result.drop_counts()["duplicate_order_id"] == len(frame) - len(expected)
+
+
+def test_invalid_last_duplicate_does_not_hide_a_valid_one():
+    frame = pd.concat([one_row(amount="3"), one_row(amount="oops")], ignore_index=True)
+    result = clean_orders(frame)
+    assert result.cleaned["amount"].tolist() == [3.0]
+    assert result.quarantined[REASON].tolist() == ["invalid_amount"]
+
+
+def test_sparse_integer_ids_dedupe_through_hash_table():
+    ids = ["1", "1000000000000", "1", "-5", "-5"]
+    frame = pd.concat([one_row(order_id=i, amount=str(n)) for n, i in enumerate(ids)], ignore_index=True)
+    result = clean_orders(frame)
+    assert result.cleaned["order_id"].tolist() == ["1000000000000", "1", "-5"]
+    assert result.cleaned["amount"].tolist() == [1.0, 2.0, 4.0]
+
+
+def test_empty_frame():
+    result = clean_orders(one_row().iloc[0:0])
+    assert result.cleaned.empty and result.quarantined.empty
+    assert set(result.drop_counts()) == set(REASONS)
+    assert summarize_orders(result.cleaned).empty
+
+
+def test_summary_matches_reference_on_generated_dirty_data():
+    data = generate_orders_csv(20_000, seed=3, dirty_fraction=0.05, days=30)
+    result = clean_orders(read_orders_csv(data))
+    assert_summary_equal(summarize_orders(result.cleaned), reference_summary(data))
+    assert len(result.cleaned) + len(result.quarantined) == 20_000
+    counts = result.drop_counts()
+    assert all(counts[r] > 0 for r in ("missing_order_id", "missing_date", "missing_amount", "invalid_amount",
+                                       "invalid_quantity", "invalid_date", "duplicate_order_id"))
+    assert result.cleaned["order_id"].is_unique
+
+
+def test_summary_columns_and_types():
+    data = csv_bytes("1,2023-01-02,1,1.5,2", "2,2023-01-01,1,2.5,3", "3,2023-01-02,1,3,1")
+    summary = summarize_orders(clean_orders(read_orders_csv(data)).cleaned)
+    assert summary.to_dict("list") == {
+        "date": [dt.date(2023, 1, 1), dt.date(2023, 1, 2)], "total_amount": [2.5, 4.5],
+        "total_quantity": [3, 3], "order_count": [1, 2],
+    }
+
+
+def test_read_keeps_text_and_empty_fields_are_null():
+    table = read_orders_csv(csv_bytes('007,2023-01-01,,"1,5",n/a'), name="x.csv")
+    assert table.schema.types == [pa.string()] * 5
+    assert table.to_pylist() == [{"order_id": "007", "date": "2023-01-01", "customer_id": None,
+                                  "amount": "1,5", "quantity": "n/a"}]
+    assert null_percentage(table) == 20.0
+
+
+def test_extra_columns_are_ignored_and_order_does_not_matter():
+    data = csv_bytes("x,2,10,2023-01-01,1,3", header="note,quantity,amount,date,customer_id,order_id")
+    assert read_orders_csv(data).column_names == ["order_id", "date", "customer_id", "amount", "quantity"]
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "x.csv: the file is empty"),
+        (csv_bytes("1,2023-01-01,7,2", header="order_id,date,customer_id,quantity"), "x.csv: missing columns: amount"),
+        (csv_bytes(GOOD, header="order_id,date,customer_id,quantity"), "x.csv: missing columns: amount"),
+        (csv_bytes("1,2023-01-01", GOOD), "x.csv: not a readable CSV file"),
+        (b"just some text without commas\nmore text\n", "x.csv: missing columns: order_id, date, customer_id"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\xff\xfe", "x.csv: "),
+        (bytes(range(256)) * 4, "x.csv: "),
+    ],
+)
+def test_malformed_files_say_what_is_wrong(data, message):
+    with pytest.raises(MalformedOrdersFile) as raised:
+        read_orders_csv(data, name="x.csv")
+    assert str(raised.value).startswith(message)
+
+
+def test_cleaning_a_million_rows_is_fast():
+    data = generate_orders_csv(1_000_000, seed=5)
+    start = time.perf_counter()
+    result = clean_orders(read_orders_csv(data))
+    summarize_orders(result.cleaned)
+    elapsed = time.perf_counter() - start
+    assert len(result.cleaned) > 980_000
+    assert elapsed < 10, f"read+clean+summarize of 1M rows took {elapsed:.2f}s"
