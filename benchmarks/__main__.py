@@ -1,0 +1,36 @@
+"""``python -m benchmarks`` (``make bench``): measure, print, write results.json and RESULTS.md.
+
+    python -m benchmarks                       # every figure; stack figures need `docker compose up`
+    python -m benchmarks --only throughput --sizes 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import report, throughput
+
+FIGURES = ("throughput", "stack")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=FIGURES, action="append", help="run only these figures (repeatable)")
+    parser.add_argument("--sizes", default="1000000,5000000", help="orders CSV sizes, comma-separated")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per throughput measurement (median)")
+    args = parser.parse_args()
+    only = set(args.only or FIGURES)
+    results = {}
+    if "throughput" in only:
+        sizes = [int(size) for size in args.sizes.split(",")]
+        results["orders_throughput"] = throughput.run(sizes, args.repeats)
+    if "stack" in only:
+        from . import stack
+
+        results.update(stack.run())
+    report.write(results)
+    print(f"\nwrote {report.RESULTS_JSON} and {report.RESULTS_MD}")
+
+
+if __name__ == "__main__":
+    main()
