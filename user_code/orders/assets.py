@@ -91,7 +91,7 @@ def raw_orders(context: AssetExecutionContext, config: RawOrdersConfig, object_s
 )
 def cleaned_orders(context: AssetExecutionContext, raw_orders: pd.DataFrame, object_store: ObjectStore) -> pd.DataFrame:
     result = clean_orders(raw_orders)
-    key = quarantine_key(context.run_id)
+    key = quarantine_key(context.run.run_id)
     object_store.put_bytes(key, to_parquet_bytes(result.quarantined))
     counts = result.drop_counts()
     context.add_output_metadata({

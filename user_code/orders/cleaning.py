@@ -125,7 +125,8 @@ def _require_columns(found: list[str], name: str) -> None:
 
 
 def null_percentage(table: pa.Table) -> float:
-    """Share of null cells in the table, in percent (0 for an empty table)."""
+    """Share of null cells among the order columns, in percent (0 for an empty table)."""
+    table = table.select([c for c in table.column_names if c in ORDER_COLUMNS])
     cells = table.num_rows * table.num_columns
     if not cells:
         return 0.0
