@@ -1,5 +1,6 @@
 """Helpers for the sales tests: definitions bound to test resources, a warehouse with hostile ids."""
 
+import datetime as dt
 import shutil
 
 import pandas as pd
@@ -45,7 +46,7 @@ def hostile_warehouse_path(tmp_path, warehouse_path):
     path = tmp_path / "hostile.db"
     shutil.copy(warehouse_path, path)
     rows = [
-        {"sale_id": 10_000_000 + i, "date": pd.Timestamp("2023-06-01").date() + pd.Timedelta(days=i % 3),
+        {"sale_id": 10_000_000 + i, "date": dt.date(2023, 6, 1) + dt.timedelta(days=i % 3),
          "product_id": product, "customer_id": 1, "quantity": i + 1, "revenue": 1.5 * (i + 1)}
         for i, product in enumerate(HOSTILE_IDS * 2)
     ]
