@@ -8,15 +8,11 @@ from dagster import (
 from ..resources import WarehouseResource
 from . import queries
 from .assets import daily_sales, daily_sales_summary, product_metrics
-from .partitions import DAILY_PARTITIONS, PRODUCT_PARTITIONS
+from .partitions import PRODUCT_PARTITIONS
 
-daily_sales_job = define_asset_job(
-    "daily_sales_job", selection=AssetSelection.assets(daily_sales, daily_sales_summary),
-    partitions_def=DAILY_PARTITIONS,
-)
-product_metrics_job = define_asset_job(
-    "product_metrics_job", selection=AssetSelection.assets(product_metrics), partitions_def=PRODUCT_PARTITIONS,
-)
+# Partitioning is inferred from the selected assets (daily, and the dynamic `products`).
+daily_sales_job = define_asset_job("daily_sales_job", selection=AssetSelection.assets(daily_sales, daily_sales_summary))
+product_metrics_job = define_asset_job("product_metrics_job", selection=AssetSelection.assets(product_metrics))
 
 # Each day at 02:00 (SCHEDULE_TIMEZONE) the previous day's partition.
 daily_sales_schedule = build_schedule_from_partitioned_job(

@@ -83,14 +83,22 @@ def test_schedule_runs_yesterdays_partition_at_two(local_resources):
     assert request.partition_key == "2023-03-04"
 
 
-def test_schedule_timezone_comes_from_the_environment():
+def test_schedule_timezone_comes_from_the_environment(tmp_path):
     code = (
-        "from user_code.sales import defs; from user_code.sales.partitions import DAILY_PARTITIONS; "
-        "print(DAILY_PARTITIONS.timezone, defs.schedules[0].execution_timezone)"
+        "import sys; from dagster import Definitions; from user_code import sales; "
+        "from user_code.io_managers import ParquetIOManager; "
+        "from user_code.resources import LocalObjectStore, WarehouseResource; "
+        "resources = {'warehouse': WarehouseResource(drivername='sqlite', database=sys.argv[1] + '/w.db'), "
+        "'io_manager': ParquetIOManager(store=LocalObjectStore(root=sys.argv[1]))}; "
+        "defs = Definitions.merge(sales.defs, Definitions(resources=resources)); "
+        "schedule = defs.resolve_schedule_def('daily_sales_schedule'); "
+        "print(sales.partitions.DAILY_PARTITIONS.timezone, schedule.execution_timezone, schedule.cron_schedule)"
     )
     env = {**os.environ, "SCHEDULE_TIMEZONE": "Europe/Berlin"}
-    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["Europe/Berlin", "Europe/Berlin"]
+    out = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.split() == ["Europe/Berlin", "Europe/Berlin", "0", "2", "*", "*", "*"]
 
 
 def test_jobs_select_the_sales_assets(local_resources):
