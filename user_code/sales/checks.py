@@ -9,8 +9,13 @@ from .logic import negative_rows, total_mismatches
 from .partitions import DAILY_PARTITIONS
 
 
-@asset_check(asset=daily_sales_summary, blocking=True, partitions_def=DAILY_PARTITIONS, retry_policy=NETWORK_RETRY_POLICY,
-             description="No negative revenue or quantity.")
+# Partitioned like the asset, so a check reads the partitions of its run (one day, or a whole
+# single-run backfill) rather than every partition up to today.
+COMMON = {"asset": daily_sales_summary, "blocking": True, "partitions_def": DAILY_PARTITIONS,
+          "retry_policy": NETWORK_RETRY_POLICY}
+
+
+@asset_check(**COMMON, description="No negative revenue or quantity.")
 def summary_has_no_negative_totals(daily_sales_summary: pd.DataFrame) -> AssetCheckResult:
     bad = negative_rows(daily_sales_summary)
     return AssetCheckResult(
@@ -19,8 +24,7 @@ def summary_has_no_negative_totals(daily_sales_summary: pd.DataFrame) -> AssetCh
     )
 
 
-@asset_check(asset=daily_sales_summary, blocking=True, partitions_def=DAILY_PARTITIONS, retry_policy=NETWORK_RETRY_POLICY,
-             additional_ins={"daily_sales": AssetIn("daily_sales")},
+@asset_check(**COMMON, additional_ins={"daily_sales": AssetIn("daily_sales")},
              description="Revenue, quantity and sale count add up to those of daily_sales.")
 def summary_matches_daily_sales(
     context: AssetCheckExecutionContext, daily_sales_summary: pd.DataFrame, daily_sales: pd.DataFrame,
