@@ -1,0 +1,413 @@
+"""End to end: the compose stack driven as a user would (GraphQL, S3, a browser).
+
+Tests run in file order and share one stack (see conftest.py). Every wait has a
+deadline and reports what it last saw.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, UI, Stack
+
+pytestmark = pytest.mark.e2e
+
+REPOSITORY = "__repository__"
+LONG_RUNNING = ("postgres", "minio", "user-code", "webserver", "daemon")
+ONE_SHOT = ("minio-init", "init")
+ASSETS = {
+    "raw_orders", "cleaned_orders", "orders_summary", "raw_customers", "customers_bronze",
+    "customers_silver", "customers_gold", "daily_sales", "daily_sales_summary", "product_metrics",
+}
+RUN_TIMEOUT = 240
+PARTITION = "2023-06-15"
+
+# A dirty orders file with hand-computed expectations, on dates (2031) and ids (99000x)
+# that no other data uses, so the check holds whatever else the lake contains.
+DIRTY_ORDERS_CSV = """order_id,date,customer_id,amount,quantity
+990001,2031-03-01,1,10.50,2
+990002,2031-03-01,2,20.00,1
+990003,2031-03-02,3,5.25,4
+990004,,4,7.00,1
+,2031-03-01,5,3.00,1
+990005,2031-03-02,6,n/a,1
+990006,2031-02-30,7,1.00,1
+990007,2031-03-02,8,2.00,three
+990003,2031-03-02,3,6.75,3
+990008,2031-03-01,9,,2
+"""
+# Dropped: missing date, missing order_id, amount n/a, 30 February, quantity "three",
+# missing amount, and the first 990003 (the later row with the same id wins).
+EXPECTED_SUMMARY = {
+    "2031-03-01": {"total_amount": 30.50, "total_quantity": 3, "order_count": 2},
+    "2031-03-02": {"total_amount": 6.75, "total_quantity": 3, "order_count": 1},
+}
+
+RUN_FIELDS = "runId status jobName tags { key value }"
+shared: dict = {}
+
+
+# --- helpers ---------------------------------------------------------------------------
+def wait_for(description: str, probe, timeout: float = 120, interval: float = 2):
+    """Call ``probe`` until it returns something truthy; fail with its last value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except Exception as error:  # the stack may be (re)starting
+            last = f"{type(error).__name__}: {error}"
+        else:
+            if last and not isinstance(last, str):
+                return last
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {description}; last seen: {last!r}")
+
+
+def location_entry(stack: Stack) -> dict:
+    data = stack.graphql("""{
+      workspaceOrError { __typename ... on Workspace { locationEntries {
+        name loadStatus
+        locationOrLoadError { __typename
+          ... on PythonError { message causes { message } }
+          ... on RepositoryLocation { repositories { name } } } } } } }""")
+    entries = {e["name"]: e for e in data["workspaceOrError"]["locationEntries"]}
+    assert LOCATION in entries, f"no code location {LOCATION}: {sorted(entries)}"
+    return entries[LOCATION]
+
+
+def wait_location_loaded(stack: Stack, timeout: float = 120) -> dict:
+    def probe():
+        entry = location_entry(stack)
+        error = entry["locationOrLoadError"] or {}
+        if error.get("__typename") == "PythonError":
+            return f"load error: {error['message'][:500]}"
+        ok = entry["loadStatus"] == "LOADED" and error.get("__typename") == "RepositoryLocation"
+        return entry if ok else f"{entry['loadStatus']} {error.get('__typename')}"
+
+    return wait_for(f"code location {LOCATION} to be LOADED", probe, timeout)
+
+
+def run_by_id(stack: Stack, run_id: str) -> dict | None:
+    data = stack.graphql(
+        "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { %s } } }" % RUN_FIELDS,
+        {"id": run_id},
+    )
+    run = data["runOrError"]
+    return run if run["__typename"] == "Run" else None
+
+
+def wait_run_success(stack: Stack, run_id: str, timeout: float = RUN_TIMEOUT) -> dict:
+    def probe():
+        run = run_by_id(stack, run_id)
+        if run and run["status"] in ("FAILURE", "CANCELED"):
+            pytest.fail(f"run {run_id} ({run['jobName']}) ended {run['status']}: {run_failure(stack, run_id)}")
+        return run if run and run["status"] == "SUCCESS" else f"status {run and run['status']}"
+
+    return wait_for(f"run {run_id} to succeed", probe, timeout)
+
+
+def run_failure(stack: Stack, run_id: str) -> str:
+    data = stack.graphql(
+        """query($id: ID!) { logsForRun(runId: $id, limit: 200) { __typename
+             ... on EventConnection { events { __typename
+               ... on MessageEvent { message level }
+               ... on ExecutionStepFailureEvent { error { message } }
+               ... on RunFailureEvent { pipelineName } } } } }""",
+        {"id": run_id},
+    )
+    events = data["logsForRun"].get("events", [])
+    lines = [
+        (e.get("error") or {}).get("message") or e.get("message", "")
+        for e in events if e.get("level") == "ERROR" or e["__typename"].endswith("FailureEvent")
+    ]
+    return " | ".join(line.strip()[:400] for line in lines if line)[-3000:]
+
+
+def tags_of(run: dict) -> dict:
+    return {t["key"]: t["value"] for t in run["tags"]}
+
+
+def read_parquet(stack: Stack, key: str):
+    import pandas as pd
+
+    body = stack.s3().get_object(Bucket=stack.env["S3_BUCKET"], Key=key)["Body"].read()
+    return pd.read_parquet(io.BytesIO(body))
+
+
+# --- the stack -------------------------------------------------------------------------
+def test_every_service_is_healthy(stack: Stack):
+    for service in LONG_RUNNING:
+        container = stack.container_id(service)
+        assert container, f"service {service} has no container"
+        state = json.loads(subprocess.run(
+            ["docker", "inspect", "--format", "{{json .State}}", container],
+            capture_output=True, text=True, check=True).stdout)
+        assert state["Status"] == "running", f"{service}: {state['Status']}"
+        assert state.get("Health", {}).get("Status") == "healthy", f"{service}: {state.get('Health')}"
+    for job in ONE_SHOT:
+        container = stack.container_id(job)
+        code = subprocess.run(["docker", "inspect", "--format", "{{.State.ExitCode}}", container],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        assert code == "0", f"one-shot job {job} exited {code}"
+
+
+def test_code_location_is_loaded(stack: Stack):
+    entry = wait_location_loaded(stack)
+    assert [r["name"] for r in entry["locationOrLoadError"]["repositories"]] == [REPOSITORY]
+
+
+def test_assets_are_present(stack: Stack):
+    wait_location_loaded(stack)
+    nodes = stack.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+    keys = {"/".join(node["assetKey"]["path"]) for node in nodes}
+    assert ASSETS <= keys, f"missing assets: {sorted(ASSETS - keys)}"
+
+
+def test_schedule_and_sensor_are_running(stack: Stack):
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    data = stack.graphql(
+        """query($s: RepositorySelector!) {
+             schedulesOrError(repositorySelector: $s) { __typename
+               ... on Schedules { results { name scheduleState { status } } } }
+             sensorsOrError(repositorySelector: $s) { __typename
+               ... on Sensors { results { name sensorState { status } } } } }""",
+        {"s": selector},
+    )
+    schedules = {s["name"]: s["scheduleState"]["status"] for s in data["schedulesOrError"]["results"]}
+    sensors = {s["name"]: s["sensorState"]["status"] for s in data["sensorsOrError"]["results"]}
+    assert schedules.get("daily_schedule") == "RUNNING", schedules
+    assert sensors.get("file_sensor") == "RUNNING", sensors
+
+
+def test_run_launcher_and_daemons(stack: Stack):
+    def probe():
+        instance = stack.graphql("""{ instance {
+            runLauncher { name }
+            daemonHealth { allDaemonStatuses { daemonType required healthy
+              lastHeartbeatErrors { message } } } } }""")["instance"]
+        unhealthy = [d for d in instance["daemonHealth"]["allDaemonStatuses"] if d["required"] and not d["healthy"]]
+        return instance if not unhealthy else f"unhealthy daemons: {unhealthy}"
+
+    instance = wait_for("every required daemon to be healthy", probe, timeout=120)
+    assert instance["runLauncher"]["name"] == "DockerRunLauncher"
+    daemons = {d["daemonType"] for d in instance["daemonHealth"]["allDaemonStatuses"]}
+    assert {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "MONITORING"} <= daemons, daemons
+
+
+def test_warehouse_user_is_read_only(stack: Stack):
+    """The pipelines' warehouse role can read the seeded tables and nothing more."""
+    env = stack.env
+
+    def psql(sql: str) -> subprocess.CompletedProcess:
+        return stack.compose(
+            "exec", "-T", "-e", f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}", "postgres",
+            "psql", "-h", "127.0.0.1", "-U", env["WAREHOUSE_DB_USER"], "-d", env["WAREHOUSE_DB_NAME"],
+            "-v", "ON_ERROR_STOP=1", "-tAc", sql, check=False,
+        )
+
+    read = psql("SELECT count(*) FROM sales")
+    assert read.returncode == 0 and int(read.stdout.strip()) > 0, read.stderr
+    write = psql("DELETE FROM sales WHERE sale_id = -1")
+    assert write.returncode != 0 and "permission denied" in write.stderr, (write.stdout, write.stderr)
+    other = psql("CREATE TABLE e2e_should_fail (x int)")
+    assert other.returncode != 0, other.stdout
+    instance_db = stack.compose(
+        "exec", "-T", "-e", f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}", "postgres",
+        "psql", "-h", "127.0.0.1", "-U", env["WAREHOUSE_DB_USER"], "-d", env["DAGSTER_PG_DB"],
+        "-tAc", "SELECT 1", check=False,
+    )
+    assert instance_db.returncode != 0, "the warehouse role can connect to Dagster's instance database"
+
+
+# --- runs ------------------------------------------------------------------------------
+def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack):
+    wait_location_loaded(stack)
+    bucket = stack.env["S3_BUCKET"]
+    # Keys sort in arrival order (the sensor's cursor relies on that).
+    key = f"incoming/orders/{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-e2e-{uuid.uuid4().hex[:8]}.csv"
+    started = time.monotonic()
+    stack.s3().put_object(Bucket=bucket, Key=key, Body=DIRTY_ORDERS_CSV.encode())
+
+    def launched():
+        data = stack.graphql(
+            """query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}, limit: 50) {
+                 ... on Runs { results { %s } } } }""" % RUN_FIELDS,
+            {"tags": [{"key": "dagster/sensor_name", "value": "file_sensor"}]},
+        )
+        mine = [r for r in data["runsOrError"]["results"] if key in json.dumps(r["tags"])]
+        return mine[0] if mine else None
+
+    run = wait_for(f"file_sensor to launch a run for {key}", launched, timeout=90)
+    run = wait_run_success(stack, run["runId"])
+    shared["sensor_run"] = run["runId"]
+    shared["sensor_latency"] = time.monotonic() - started
+    print(f"\n[e2e] upload -> file_sensor run SUCCESS: {shared['sensor_latency']:.1f}s")
+
+    container = tags_of(run).get("docker/container_id")
+    assert container, f"run has no docker/container_id tag: {tags_of(run)}"
+    inspected = json.loads(subprocess.run(["docker", "inspect", container], capture_output=True,
+                                          text=True, check=True).stdout)[0]
+    labels = inspected["Config"]["Labels"]
+    assert labels.get("dagster/run_id") == run["runId"]
+    assert f"{RUN_LABEL.split('=')[0]}" in labels
+    assert inspected["Config"]["Image"] == stack.env_image("user-code")
+    assert container not in {stack.container_id(s) for s in LONG_RUNNING}
+    assert inspected["State"]["ExitCode"] == 0
+
+    summary = read_parquet(stack, "lake/orders_summary.parquet")
+    summary["date"] = summary["date"].astype(str).str[:10]
+    mine = summary[summary["date"].isin(EXPECTED_SUMMARY)].set_index("date")
+    assert sorted(mine.index) == sorted(EXPECTED_SUMMARY), summary.tail()
+    for day, expected in EXPECTED_SUMMARY.items():
+        assert mine.loc[day, "total_amount"] == pytest.approx(expected["total_amount"]), (day, mine.loc[day])
+        assert int(mine.loc[day, "total_quantity"]) == expected["total_quantity"], (day, mine.loc[day])
+        assert int(mine.loc[day, "order_count"]) == expected["order_count"], (day, mine.loc[day])
+
+
+def test_daily_sales_partition_materializes(stack: Stack):
+    wait_location_loaded(stack)
+    data = stack.graphql(
+        """mutation($p: ExecutionParams!) { launchPipelineExecution(executionParams: $p) {
+             __typename
+             ... on LaunchRunSuccess { run { runId } }
+             ... on PythonError { message }
+             ... on InvalidSubsetError { message }
+             ... on RunConfigValidationInvalid { errors { message } } } }""",
+        {"p": {
+            "selector": {
+                "repositoryLocationName": LOCATION, "repositoryName": REPOSITORY,
+                "pipelineName": "daily_sales_job", "assetSelection": [{"path": ["daily_sales"]}],
+            },
+            "mode": "default",
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": PARTITION}]},
+        }},
+    )
+    result = data["launchPipelineExecution"]
+    assert result["__typename"] == "LaunchRunSuccess", result
+    run_id = result["run"]["runId"]
+    run = wait_run_success(stack, run_id)
+    shared["partition_run"] = run_id
+    assert tags_of(run).get("dagster/partition") == PARTITION
+    assert tags_of(run).get("docker/container_id")
+
+    frame = read_parquet(stack, f"lake/daily_sales/{PARTITION}.parquet")
+    env = stack.env
+    count = stack.compose(
+        "exec", "-T", "postgres", "psql", "-U", env.get("POSTGRES_USER") or "postgres",
+        "-d", env["WAREHOUSE_DB_NAME"], "-tAc", f"SELECT count(*) FROM sales WHERE date = '{PARTITION}'",
+    ).stdout.strip()
+    assert len(frame) == int(count) > 0, (len(frame), count)
+
+
+def test_compute_logs_are_in_minio_and_readable_from_the_ui(stack: Stack):
+    run_id = shared.get("partition_run")
+    if not run_id:
+        pytest.skip("no daily_sales run (see test_daily_sales_partition_materializes)")
+    bucket = stack.env["S3_BUCKET"]
+    s3 = stack.s3()
+
+    def logs():
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"compute-logs/storage/{run_id}/")
+        return [o["Key"] for o in listed.get("Contents", [])] or None
+
+    keys = wait_for(f"compute logs of run {run_id} under compute-logs/", logs, timeout=60)
+    err_keys = [k for k in keys if k.endswith(".err")]
+    assert err_keys, keys
+    text = s3.get_object(Bucket=bucket, Key=err_keys[0])["Body"].read().decode()
+    assert "daily_sales" in text, text[:500]
+    for secret in ("AWS_SECRET_ACCESS_KEY", "WAREHOUSE_DB_PASSWORD", "DAGSTER_PG_PASSWORD"):
+        assert stack.env[secret] not in text, f"{secret} appears in the compute logs"
+
+    # What the UI shows: the webserver reads the same object back through GraphQL.
+    file_key = err_keys[0].rsplit("/", 1)[1].rsplit(".", 1)[0]
+    data = stack.graphql(
+        "query($k: [String!]!) { capturedLogs(logKey: $k) { stderr } }",
+        {"k": [run_id, "compute_logs", file_key]},
+    )
+    assert "daily_sales" in (data["capturedLogs"]["stderr"] or ""), data
+
+
+def test_ui_renders_in_headless_chromium(stack: Stack, request):
+    from .conftest import e2e_required
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        message = "no chromium on PATH (Debian: apt-get install -y chromium)"
+        if e2e_required(request.config):
+            pytest.fail(message)
+        pytest.skip(message)
+    wait_location_loaded(stack)
+    pages = {  # page -> (screenshot, text the rendered page must contain)
+        f"{UI}/asset-groups": ("asset-graph-global.png", ("Global asset lineage", "orders", "customers", "sales")),
+        f"{UI}/locations/{LOCATION}/asset-groups/orders": (
+            "asset-graph-orders.png", ("raw_orders", "cleaned_orders", "orders_summary")),
+    }
+    for url, (name, expected) in pages.items():
+        screenshot = ARTIFACTS / name
+        screenshot.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as profile:
+            flags = [
+                browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={profile}", "--window-size=1600,1000", "--virtual-time-budget=20000",
+            ]
+            dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+            shot = subprocess.run([*flags, f"--screenshot={screenshot}", url], capture_output=True, text=True,
+                                  timeout=120)
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        html = dom.stdout
+        screenshot.with_suffix(".html").write_text(html)
+        missing = [text for text in expected if text not in html]
+        assert not missing, f"{url}: {missing} not rendered (DOM saved next to {name})"
+        # nux is disabled in dagster.yaml: no "Join the Dagster community" dialog over the page.
+        assert "Join the Dagster community" not in html
+        assert shot.returncode == 0 and screenshot.exists() and screenshot.stat().st_size > 10_000, (
+            f"no screenshot of {url}: {shot.stderr[-1000:]}")
+
+
+def test_broken_definitions_show_as_a_failed_location(stack: Stack):
+    """The gRPC server stays up (healthy) and serves the import error to the UI."""
+    override = "tests/e2e/broken-code.override.yml"
+    reload = """mutation { reloadRepositoryLocation(repositoryLocationName: "%s") { __typename } }""" % LOCATION
+    try:
+        stack.up("user-code", files=(override,), no_deps=True)
+        stack.graphql(reload)
+
+        def failed():
+            entry = location_entry(stack)
+            error = entry["locationOrLoadError"] or {}
+            return entry if error.get("__typename") == "PythonError" else f"{entry['loadStatus']} {error}"
+
+        entry = wait_for("the broken location to report its load error", failed, timeout=90)
+        error = entry["locationOrLoadError"]
+        text = " ".join([error["message"], *(cause["message"] for cause in error.get("causes") or [])])
+        assert "deliberately broken" in text, text
+    finally:
+        stack.up("user-code", no_deps=True)
+        stack.graphql(reload)
+    wait_location_loaded(stack)
+
+
+def test_down_and_up_keeps_run_history(stack: Stack):
+    run_ids = [r for r in (shared.get("sensor_run"), shared.get("partition_run")) if r]
+    if not run_ids:
+        pytest.skip("no run was recorded by the earlier tests")
+    stack.compose("down", timeout=300)  # no -v: the volumes stay
+    seconds = stack.up()
+    print(f"\n[e2e] compose up --wait after down (no -v): {seconds:.1f}s")
+    stack.wait_for_webserver()
+    wait_location_loaded(stack)
+    for run_id in run_ids:
+        run = run_by_id(stack, run_id)
+        assert run and run["status"] == "SUCCESS", f"run {run_id} lost after down/up: {run}"
