@@ -4,7 +4,7 @@ import pytest
 from dagster import RunConfig, materialize
 
 from user_code.io_managers import ParquetIOManager
-from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
+from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig, raw_orders
 from user_code.orders.checks import ORDERS_CHECKS
 from user_code.orders.storage import INCOMING_PREFIX
 
@@ -17,9 +17,10 @@ def put_csv(store, name: str, data: bytes) -> str:
 
 def run_orders(resources: dict, keys: list[str] | None = None, assets=None, raise_on_error: bool = True):
     """materialize() the orders graph (with its checks); ``keys=None`` is catch-up mode."""
-    config = RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=keys or [])})
+    assets = assets or ORDERS_ASSETS
+    config = RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=keys or [])}) if raw_orders in assets else None
     return materialize(
-        [*(assets or ORDERS_ASSETS), *ORDERS_CHECKS], resources=resources, run_config=config,
+        [*assets, *ORDERS_CHECKS], resources=resources, run_config=config,
         raise_on_error=raise_on_error,
     )
 
