@@ -42,7 +42,7 @@ MISSING_QUANTITY = "missing_quantity"
 INVALID_QUANTITY = "invalid_quantity"
 DUPLICATE_ORDER_ID = "duplicate_order_id"
 REASONS = (
-    MISSING_ORDER_ID, MISSING_DATE, MISSING_AMOUNT, INVALID_DATE, INVALID_AMOUNT,
+    MISSING_ORDER_ID, MISSING_DATE, INVALID_DATE, MISSING_AMOUNT, INVALID_AMOUNT,
     MISSING_QUANTITY, INVALID_QUANTITY, DUPLICATE_ORDER_ID,
 )
 
@@ -218,8 +218,8 @@ def _last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
     low, high = int(keys.min()), int(keys.max())
     if high - low < 4 * len(keys):
         offsets = keys - low
-        positions = np.arange(len(keys))
-        last = np.full(high - low + 1, -1, dtype=np.int64)
+        positions = np.arange(len(keys), dtype=np.int32)
+        last = np.full(high - low + 1, -1, dtype=np.int32)
         np.maximum.at(last, offsets, positions)
         is_last = last[offsets] == positions
     else:
@@ -241,28 +241,23 @@ def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
     amounts = _parse_column(table["amount"], _parse_decimals)
     quantities = _parse_column(table["quantity"], _parse_integers)
 
-    def unparsed(column: pa.ChunkedArray) -> np.ndarray:
-        return column.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    code = np.full(n, -1, dtype=np.int8)  # index into REASONS; -1 = keep
 
-    checks = {  # reason -> rows it applies to (computed lazily: clean columns cost nothing)
-        MISSING_ORDER_ID: lambda: _is_missing(table["order_id"]),
-        MISSING_DATE: lambda: _is_missing(table["date"]) if dates.null_count else None,
-        MISSING_AMOUNT: lambda: _is_missing(table["amount"]) if amounts.null_count else None,
-        INVALID_DATE: lambda: unparsed(dates) if dates.null_count else None,
-        INVALID_AMOUNT: lambda: unparsed(amounts) if amounts.null_count else None,
-        MISSING_QUANTITY: lambda: _is_missing(table["quantity"]) if quantities.null_count else None,
-        INVALID_QUANTITY: lambda: unparsed(quantities) if quantities.null_count else None,
-    }
-    code = np.full(n, -1, dtype=np.int8)
-    for reason, rows in checks.items():
-        applies = rows()
-        if applies is not None:
-            code[applies & (code < 0)] = REASONS.index(reason)
+    def drop(reason: str, rows: np.ndarray) -> None:
+        code[rows & (code < 0)] = REASONS.index(reason)  # the first reason wins
+
+    drop(MISSING_ORDER_ID, _is_missing(table["order_id"]))
+    for name, parsed in (("date", dates), ("amount", amounts), ("quantity", quantities)):
+        if parsed.null_count:  # a clean column costs nothing more
+            drop(f"missing_{name}", _is_missing(table[name]))
+            drop(f"invalid_{name}", parsed.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False))
 
     valid = np.flatnonzero(code < 0)
     keep = _last_of_each(table["order_id"], valid)
     if len(keep) < len(valid):
-        code[np.setdiff1d(valid, keep, assume_unique=True)] = REASONS.index(DUPLICATE_ORDER_ID)
+        earlier = code < 0
+        earlier[keep] = False
+        code[earlier] = REASONS.index(DUPLICATE_ORDER_ID)
 
     kept = pa.array(code < 0)
     typed = table.drop_columns(["date", "amount", "quantity"]).filter(kept)
