@@ -1,0 +1,124 @@
+# Entry points of the project. `make help` lists them.
+#   make up      the Docker stack (cp .env.example .env first; `make env` does it)
+#   make test    the test command: unit + end-to-end (e2e skip without a Docker engine)
+#   make dev     embedded local mode: `dagster dev`, no Docker/Postgres/MinIO
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
+COMPOSE ?= docker compose
+LOCAL_DATA_DIR ?= .local_data
+LOCAL_DAGSTER_HOME := $(abspath $(LOCAL_DATA_DIR))/dagster_home
+DEV_PORT ?= 3000
+RUN_LABEL := io.dagster-platform.role=run-worker
+BACKUP_DEFAULT := $(LOCAL_DATA_DIR)/backups/dagster-$(shell date +%Y%m%d-%H%M%S).dump
+BACKUP ?= $(BACKUP_DEFAULT)
+
+# A value from .env (empty when .env or the variable is missing).
+env_value = $(shell sed -n 's/^$(1)=//p' .env 2>/dev/null | tail -1)
+DAGSTER_PG_DB ?= $(or $(call env_value,DAGSTER_PG_DB),dagster)
+DAGSTER_PG_USER ?= $(or $(call env_value,DAGSTER_PG_USER),dagster)
+
+# The non-root webserver/daemon need the Docker socket's group: DOCKER_GID in .env, or
+# detected here when it is empty there.
+DOCKER_GID ?= $(or $(call env_value,DOCKER_GID),$(shell stat -c %g /var/run/docker.sock 2>/dev/null),0)
+export DOCKER_GID
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+.PHONY: venv
+venv: ## create .venv with the pinned dev requirements
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
+
+.env:
+	cp .env.example .env
+	@echo "created .env from .env.example (change the passwords before exposing the stack)"
+
+.PHONY: env
+env: .env ## create .env from .env.example if missing
+
+# --- Docker stack --------------------------------------------------------------------
+.PHONY: up
+up: .env ## build and start the stack, wait until every service is healthy (UI: http://127.0.0.1:3000)
+	$(COMPOSE) up -d --build --wait
+
+.PHONY: down
+down: ## stop the stack, keep the data (volumes)
+	$(COMPOSE) down
+
+.PHONY: ps
+ps: ## service status and health
+	$(COMPOSE) ps
+
+.PHONY: logs
+logs: ## follow the logs of every service (SERVICE=daemon for one)
+	$(COMPOSE) logs -f --tail 200 $(SERVICE)
+
+.PHONY: reload-code
+reload-code: ## rebuild and restart only the code server (then "Reload definitions" in the UI)
+	$(COMPOSE) up -d --build --no-deps --wait user-code
+
+.PHONY: migrate
+migrate: ## run `dagster instance migrate` (after upgrading Dagster; init also does it on every up)
+	$(COMPOSE) run --rm --no-deps init dagster instance migrate
+
+.PHONY: backup
+backup: ## dump the instance database to .local_data/backups/ (or BACKUP=file)
+	@mkdir -p $(dir $(BACKUP))
+	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$(DAGSTER_PG_DB)"' > $(BACKUP)
+	@echo "wrote $(BACKUP)"
+
+.PHONY: restore
+restore: ## restore the instance database from BACKUP=file (stops webserver and daemon meanwhile)
+	@test -f "$(BACKUP)" || { echo "usage: make restore BACKUP=.local_data/backups/dagster-....dump"; exit 2; }
+	$(COMPOSE) stop webserver daemon user-code
+	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --no-owner --role="$(DAGSTER_PG_USER)" -d "$(DAGSTER_PG_DB)"' < $(BACKUP)
+	$(COMPOSE) up -d --wait
+
+.PHONY: clean-runs
+clean-runs: ## remove the exited run containers the DockerRunLauncher left behind
+	docker ps -aq --filter label=$(RUN_LABEL) --filter status=exited | xargs -r docker rm
+
+.PHONY: reset
+reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake), run containers
+	$(COMPOSE) down -v --remove-orphans
+	docker ps -aq --filter label=$(RUN_LABEL) | xargs -r docker rm -f
+
+# --- tests ---------------------------------------------------------------------------
+.PHONY: test
+test: ## unit + e2e tests (e2e are skipped, with the reason, when no Docker engine is available)
+	$(PYTHON) -m pytest
+
+.PHONY: test-unit
+test-unit: ## unit tests only (no Docker)
+	$(PYTHON) -m pytest -m "not e2e"
+
+.PHONY: test-e2e
+test-e2e: ## e2e tests only, failing if Docker is missing
+	$(PYTHON) -m pytest -m e2e --require-e2e
+
+# --- embedded local mode -------------------------------------------------------------
+.PHONY: dev
+dev: sample-orders ## `dagster dev` with local resources (SQLite warehouse, folder lake) on 127.0.0.1:$(DEV_PORT)
+	@mkdir -p $(LOCAL_DAGSTER_HOME)
+	@cp infra/local/dagster.yaml $(LOCAL_DAGSTER_HOME)/dagster.yaml
+	@echo "drop an orders file: cp $(LOCAL_DATA_DIR)/samples/orders.csv $(LOCAL_DATA_DIR)/lake/incoming/orders/\$$(date +%Y%m%dT%H%M%S).csv"
+	@# Started from DAGSTER_HOME, not from here: `dagster dev` loads ./.env (the Docker
+	@# stack's settings, DAGSTER_DEPLOYMENT=docker included) over the environment.
+	cd $(LOCAL_DAGSTER_HOME) && DAGSTER_DEPLOYMENT=local LOCAL_DATA_DIR=$(abspath $(LOCAL_DATA_DIR)) \
+		DAGSTER_HOME=$(LOCAL_DAGSTER_HOME) PYTHONPATH=$(CURDIR) \
+		$(abspath $(PYTHON)) -m dagster dev -m user_code.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DEV_PORT)
+
+.PHONY: sample-orders
+sample-orders: ## write a sample (slightly dirty) orders CSV to .local_data/samples/orders.csv
+	@mkdir -p $(LOCAL_DATA_DIR)/lake/incoming/orders $(LOCAL_DATA_DIR)/samples
+	$(PYTHON) -m user_code.sample_data orders-csv --rows 1000 --dirty-fraction 0.05 --out $(LOCAL_DATA_DIR)/samples/orders.csv
+
+.PHONY: clean-local
+clean-local: ## delete the local mode's data (.local_data/)
+	rm -rf $(LOCAL_DATA_DIR)
