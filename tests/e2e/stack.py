@@ -1,0 +1,179 @@
+"""The compose stack as the e2e tests and the benchmarks drive it.
+
+``Stack`` wraps ``docker compose`` for this project (``compose()``, ``up()``), its GraphQL
+endpoint (``graphql()``) and the object store with the pipelines' credentials (``s3()``).
+Shared by tests/e2e/conftest.py (the ``stack`` fixture) and benchmarks/stack.py, so both
+talk to the stack the same way. No pytest import here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PROJECT = "dagster-platform"
+LOCATION = "orders_and_sales"
+RUN_LABEL = "io.dagster-platform.role=run-worker"
+UI = "http://127.0.0.1:3000"
+UP_TIMEOUT = int(os.environ.get("E2E_UP_TIMEOUT", "600"))
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def docker_problem() -> str | None:
+    """Why the e2e tests cannot run here, or None."""
+    if not shutil.which("docker"):
+        return "no `docker` CLI on PATH"
+    try:
+        info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "`docker info` timed out: the Docker engine does not answer"
+    if info.returncode != 0:
+        return f"no Docker engine: `docker info` failed: {(info.stderr or info.stdout).strip().splitlines()[-1:]}"
+    version = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=30)
+    if version.returncode != 0:
+        return "`docker compose` is not available"
+    return None
+
+
+@dataclass
+class Stack:
+    """The compose project, plus the settings the tests use to talk to it."""
+
+    env: dict[str, str]
+    env_args: list[str]
+    process_env: dict[str, str]
+    started_by_tests: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_env(cls) -> "Stack":
+        """Settings from .env (or .env.example when there is none), overridden by the
+        shell environment as compose does; DOCKER_GID detected when it is empty."""
+        env_file = ROOT / ".env"
+        env_args: list[str] = []
+        if not env_file.exists():
+            env_file = ROOT / ".env.example"
+            env_args = ["--env-file", str(env_file)]
+        values = read_env_file(env_file)
+        env = {**values, **{key: os.environ[key] for key in values if key in os.environ}}
+        process_env = dict(os.environ)
+        if not env.get("DOCKER_GID"):
+            socket = Path("/var/run/docker.sock")
+            if socket.exists():
+                env["DOCKER_GID"] = str(socket.stat().st_gid)
+                process_env["DOCKER_GID"] = env["DOCKER_GID"]
+        return cls(env=env, env_args=env_args, process_env=process_env)
+
+    def is_up(self) -> bool:
+        return bool(self.compose("ps", "-q", "webserver", check=False).stdout.strip())
+
+    # --- compose -----------------------------------------------------------------------
+    def compose(self, *args: str, files: tuple[str, ...] = (), check: bool = True,
+                timeout: float = 900, capture: bool = True) -> subprocess.CompletedProcess:
+        command = ["docker", "compose", "-p", PROJECT, "-f", "docker-compose.yml"]
+        for extra in files:
+            command += ["-f", extra]
+        command += [*self.env_args, *args]
+        result = subprocess.run(
+            command, cwd=ROOT, env=self.process_env, text=True, timeout=timeout,
+            capture_output=capture,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"`{' '.join(command)}` exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def up(self, *services: str, files: tuple[str, ...] = (), build: bool = False,
+           no_deps: bool = False) -> float:
+        started = time.monotonic()
+        args = ["up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT)]
+        if build:
+            args.append("--build")
+        if no_deps:
+            args.append("--no-deps")
+        self.compose(*args, *services, files=files, timeout=UP_TIMEOUT + 600)
+        return time.monotonic() - started
+
+    def container_id(self, service: str) -> str:
+        return self.compose("ps", "-q", service).stdout.strip()
+
+    def dump_logs(self) -> str:
+        logs = self.compose("logs", "--no-color", "--timestamps", "--tail", "400", check=False)
+        runs = subprocess.run(
+            ["docker", "ps", "-a", "--filter", f"label={RUN_LABEL}", "--format",
+             "{{.ID}} {{.Status}} {{.Label \"dagster/job_name\"}} {{.Label \"dagster/run_id\"}}"],
+            capture_output=True, text=True,
+        )
+        text = f"{logs.stdout}\n{logs.stderr}\n--- run containers ---\n{runs.stdout}"
+        for line in runs.stdout.splitlines()[:10]:
+            container = line.split()[0]
+            out = subprocess.run(["docker", "logs", "--tail", "80", container], capture_output=True, text=True)
+            text += f"\n--- docker logs {line} ---\n{out.stdout}{out.stderr}"
+        return text
+
+    def remove_run_containers(self) -> None:
+        ids = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"], capture_output=True, text=True,
+        ).stdout.split()
+        if ids:
+            subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+
+    # --- GraphQL -----------------------------------------------------------------------
+    def graphql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(
+            f"{UI}/graphql", data=body, headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            payload = json.load(response)
+        assert not payload.get("errors"), f"GraphQL errors: {payload['errors']}"
+        return payload["data"]
+
+    def wait_for_webserver(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{UI}/server_info", timeout=5):
+                    return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def env_image(self, target: str) -> str:
+        """The image name compose gives a build target (see docker-compose.yml)."""
+        return f"dagster-platform/{target}:{self.env.get('IMAGE_TAG') or 'local'}"
+
+    # --- object store --------------------------------------------------------------------
+    def s3(self):
+        """boto3 client with the PIPELINES' credentials (not MinIO's root) on the published port."""
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url="http://127.0.0.1:9000",
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.env.get("AWS_REGION") or "us-east-1",
+        )
