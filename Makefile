@@ -2,6 +2,7 @@
 #   make up      the Docker stack (cp .env.example .env first; `make env` does it)
 #   make test    the test command: unit + end-to-end (e2e skip without a Docker engine)
 #   make dev     embedded local mode: `dagster dev`, no Docker/Postgres/MinIO
+#   make bench   benchmarks/RESULTS.md (throughput + stack figures; the stack is torn down after)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -101,6 +102,11 @@ test-unit: ## unit tests only (no Docker)
 .PHONY: test-e2e
 test-e2e: ## e2e tests only, failing if Docker is missing
 	$(PYTHON) -m pytest -m e2e --require-e2e
+
+# --- benchmarks ----------------------------------------------------------------------
+.PHONY: bench
+bench: ## every benchmark (throughput, then the stack figures on a stack it brings up and tears down): benchmarks/RESULTS.md
+	$(PYTHON) -m benchmarks
 
 # --- embedded local mode -------------------------------------------------------------
 .PHONY: dev

@@ -80,12 +80,23 @@ def render(r: dict) -> str:
     s = r.get("sensor_latency_s")
     if s and s.get("n"):
         lines.append(f"| Sensor latency upload → SUCCESS (s) | p50 {s['p50']:.1f}, p95 {s['p95']:.1f} (n={s['n']}) | | | p50 ≤ 10 s |")
+        if "p50_upload_to_run_created" in s:
+            lines.append(
+                f"| … p50 phases: upload → run created / → started / → SUCCESS (s) | {s['p50_upload_to_run_created']:.1f} / "
+                f"{s['p50_run_created_to_started']:.1f} / {s['p50_run_started_to_end']:.1f} | sensor interval "
+                f"{s.get('sensor_interval_s', '?')} s | | |"
+            )
     o = r.get("run_overhead_s")
     if o and o.get("n"):
         lines.append(
             f"| Per-run overhead, launch → SUCCESS (s) | Docker p50 {o['docker_p50']:.1f} | in-process p50 "
             f"{o['in_process_p50']:.2f} | {ratio(o['docker_p50'], o['in_process_p50'])} | ≤ 6 s |"
         )
+        if "p50_launch_to_created" in o:
+            lines.append(
+                f"| … p50 phases: launch → created / → started / → SUCCESS (s) | {o['p50_launch_to_created']:.1f} / "
+                f"{o['p50_created_to_started']:.1f} / {o['p50_started_to_end']:.1f} | `{o.get('asset', '')}` | | |"
+            )
     b = r.get("backfill")
     if b and b.get("single_run_s"):
         lines.append(
@@ -93,6 +104,13 @@ def render(r: dict) -> str:
             f"partition {b['per_partition_extrapolated_s']:.0f} (extrapolated) | "
             f"{ratio(b['per_partition_extrapolated_s'], b['single_run_s'])} faster | ≥ 10× |"
         )
+        if b.get("single_run_direct_s"):
+            lines.append(
+                f"| … single run launched directly (range tags), no backfill-daemon tick (s) | {b['single_run_direct_s']:.1f} | "
+                f"{b.get('per_partition_measured_runs')} per-partition runs measured: {b.get('per_partition_measured_wall_s')} s "
+                f"wall, {b.get('max_concurrent_runs')} at a time | "
+                f"{ratio(b['per_partition_extrapolated_s'], b['single_run_direct_s'])} faster | |"
+            )
     f = r.get("footprint")
     if f and f.get("idle_total_mib"):
         lines += [
@@ -101,8 +119,21 @@ def render(r: dict) -> str:
             f"| Warm `up` to healthy UI (s) | {f['warm_up_s']:.1f} | | | ≤ 20 |",
             f"| Cold `up --build` to healthy UI (s) | {f['cold_up_build_s']:.1f} | | | |",
         ]
+        if f.get("warm_up_ui_s") is not None:
+            lines.append(f"| … warm `up`: UI answering with the code location loaded (s) | {f['warm_up_ui_s']:.1f} | | | |")
+        if f.get("warm_up_fresh_volumes_s"):
+            lines.append(f"| … warm `up` with fresh volumes (init re-seeds) (s) | {f['warm_up_fresh_volumes_s']:.1f} | | | |")
+        for target, mb in sorted(f.get("image_mb", {}).items()):
+            lines.append(f"| … image `{target}` (MB) | {mb:.0f} | | | |")
+        if f.get("user_code_image_mb_upstream_base_estimate"):
+            lines.append(
+                f"| … user-code image on the upstream base, estimated (MB) | "
+                f"{f['user_code_image_mb_upstream_base_estimate']:.0f} | | | {f.get('base_image_note', '')} |"
+            )
         for service, mib in sorted(f.get("idle_mib_by_service", {}).items()):
             lines.append(f"| … idle {service} (MiB) | {mib:.0f} | | | |")
+    for figure, error in sorted(r.get("stack_errors", {}).items()):
+        lines.append(f"| {figure}: not measured | {error[:200]} | | | |")
     if NOTES_MD.exists():
         lines += ["", NOTES_MD.read_text().strip()]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,500 @@
+"""Stack figures on the running compose stack: sensor latency, per-run overhead, backfill, footprint.
+
+    python -m benchmarks --only stack          # through the report (results.json, RESULTS.md)
+    python -m benchmarks.stack [--no-cold]     # just these figures, printed as JSON
+
+The stack is driven exactly as the e2e tests drive it (``tests/e2e/stack.py``): compose,
+GraphQL on :3000, boto3 on :9000 with the pipelines' credentials. It is brought up if it
+is not up, and ALWAYS torn down at the end (``down -v`` and the run containers, found by
+label), whatever happened. Numbers are printed, never judged: nothing here fails on speed.
+
+Timestamps come from the runs themselves (``creationTime``/``startTime``/``endTime`` in
+the instance database, written by processes on the same kernel clock as this one), so
+GraphQL polling does not add to a measured latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+from tests.e2e.stack import LOCATION, PROJECT, RUN_LABEL, UI, Stack
+
+REPOSITORY = "__repository__"
+RUN_TIMEOUT = 300
+RUN_FIELDS = "runId status jobName creationTime startTime endTime tags { key value }"
+YEAR = [str(dt.date(2023, 1, 1) + dt.timedelta(days=i)) for i in range(365)]
+# Docker sizes are decimal MB (what `docker images` prints); memory is MiB (docker stats).
+MB = 1_000_000
+# Size of the python:3.11-slim-bookworm stand-in here vs the upstream image (uncompressed).
+STANDIN_PYTHON_MB = 191
+UPSTREAM_PYTHON_SLIM_MB = 130
+
+
+def log(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100), like numpy's default."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def parse_mem(text: str) -> float:
+    """'123.4MiB / 23.5GiB' or '1.2GiB' -> MiB."""
+    value = text.split("/")[0].strip()
+    match = re.fullmatch(r"([\d.]+)\s*([KMGT]?i?B)", value)
+    if not match:
+        raise ValueError(f"unrecognised memory figure {text!r}")
+    number, unit = float(match.group(1)), match.group(2)
+    factor = {"B": 1 / 2**20, "KiB": 1 / 1024, "KB": 1000 / 2**20, "MiB": 1, "MB": 1e6 / 2**20,
+              "GiB": 1024, "GB": 1e9 / 2**20, "TiB": 2**20}[unit]
+    return number * factor
+
+
+def service_of(container_name: str) -> str:
+    """'dagster-platform_user-code_1' (v1) or 'dagster-platform-user-code-1' (v2) -> 'user-code'."""
+    name = container_name.lstrip("/")
+    for sep in ("_", "-"):
+        prefix = f"{PROJECT}{sep}"
+        if name.startswith(prefix):
+            rest = name[len(prefix):]
+            return re.sub(rf"{re.escape(sep)}\d+$", "", rest)
+    return name
+
+
+def docker(*args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args)} exited {result.returncode}: {result.stderr.strip()}")
+    return result
+
+
+# --- GraphQL helpers -------------------------------------------------------------------------
+def run_by_id(stack: Stack, run_id: str) -> dict | None:
+    data = stack.graphql(
+        "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { %s } } }" % RUN_FIELDS,
+        {"id": run_id},
+    )
+    run = data["runOrError"]
+    return run if run["__typename"] == "Run" else None
+
+
+def runs_with_tag(stack: Stack, key: str, value: str) -> list[dict]:
+    data = stack.graphql(
+        """query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}, limit: 50) {
+             ... on Runs { results { %s } } } }""" % RUN_FIELDS,
+        {"tags": [{"key": key, "value": value}]},
+    )
+    return data["runsOrError"].get("results", [])
+
+
+def wait_runs_done(stack: Stack, run_ids: list[str], timeout: float = RUN_TIMEOUT) -> list[dict]:
+    """Poll until every run has ended; returns the runs. A run that did not succeed raises."""
+    deadline = time.monotonic() + timeout
+    pending, done = list(run_ids), {}
+    while pending:
+        for run_id in list(pending):
+            run = run_by_id(stack, run_id)
+            if run and run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+                if run["status"] != "SUCCESS":
+                    raise RuntimeError(f"run {run_id} ({run['jobName']}) ended {run['status']}")
+                done[run_id] = run
+                pending.remove(run_id)
+        if pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} runs not done after {timeout:.0f}s: {pending[:3]}")
+            time.sleep(0.5)
+    return [done[run_id] for run_id in run_ids]
+
+
+def wait_location_loaded(stack: Stack, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            data = stack.graphql("""{ workspaceOrError { ... on Workspace { locationEntries {
+                name loadStatus locationOrLoadError { __typename } } } } }""", timeout=10)
+            entries = {e["name"]: e for e in data["workspaceOrError"]["locationEntries"]}
+            entry = entries.get(LOCATION) or {}
+            last = entry
+            if entry.get("loadStatus") == "LOADED" and \
+                    (entry.get("locationOrLoadError") or {}).get("__typename") == "RepositoryLocation":
+                return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, AssertionError) as error:
+            last = repr(error)
+        time.sleep(0.5)
+    raise TimeoutError(f"code location {LOCATION} not loaded after {timeout:.0f}s: {last}")
+
+
+def launch_run(stack: Stack, job: str, tags: dict[str, str] | None = None,
+               asset_keys: list[str] | None = None) -> str:
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
+    if asset_keys:
+        selector["assetSelection"] = [{"path": [key]} for key in asset_keys]
+    data = stack.graphql(
+        """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+             ... on LaunchRunSuccess { run { runId } }
+             ... on PythonError { message }
+             ... on InvalidSubsetError { message }
+             ... on RunConfigValidationInvalid { errors { message } } } }""",
+        {"p": {"selector": selector,
+               "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}}},
+    )
+    result = data["launchRun"]
+    if result["__typename"] != "LaunchRunSuccess":
+        raise RuntimeError(f"launchRun {job} failed: {result}")
+    return result["run"]["runId"]
+
+
+def asset_job(stack: Stack, asset_key: str) -> str:
+    """The implicit asset job that can run ``asset_key`` (named __ASSET_JOB...)."""
+    data = stack.graphql(
+        "query($k: [AssetKeyInput!]) { assetNodes(assetKeys: $k) { jobNames } }",
+        {"k": [{"path": [asset_key]}]},
+    )
+    names = data["assetNodes"][0]["jobNames"]
+    implicit = [name for name in names if name.startswith("__ASSET_JOB")]
+    return (implicit or names)[0]
+
+
+def phases(run: dict, t0: float) -> dict:
+    """Where the time of one run went, from ``t0`` (wall clock of the trigger)."""
+    return {
+        "to_created_s": round(run["creationTime"] - t0, 2),
+        "created_to_started_s": round((run["startTime"] or run["creationTime"]) - run["creationTime"], 2),
+        "started_to_end_s": round(run["endTime"] - (run["startTime"] or run["creationTime"]), 2),
+        "total_s": round(run["endTime"] - t0, 2),
+    }
+
+
+# --- figures ---------------------------------------------------------------------------------
+def sensor_latency(stack: Stack, uploads: int = 5) -> dict:
+    """Object lands in incoming/orders/ -> the run file_sensor launched for it reaches SUCCESS."""
+    from user_code.sample_data import generate_orders_csv
+
+    s3, bucket = stack.s3(), stack.env["S3_BUCKET"]
+    samples = []
+    for i in range(uploads):
+        # Keys sort in arrival order (the sensor's cursor relies on it).
+        key = f"incoming/orders/{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}-bench-{uuid.uuid4().hex[:6]}.csv"
+        body = generate_orders_csv(1_000, seed=100 + i)
+        t0 = time.time()
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        deadline = time.monotonic() + 120
+        runs: list[dict] = []
+        while not runs:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"file_sensor launched no run for {key} within 120s")
+            time.sleep(0.5)
+            runs = runs_with_tag(stack, "orders/object_key", key)
+        run = wait_runs_done(stack, [runs[0]["runId"]])[0]
+        sample = phases(run, t0)
+        samples.append(sample)
+        log(f"sensor upload {i + 1}/{uploads}: {sample}")
+    totals = [s["total_s"] for s in samples]
+    return {
+        "p50": round(statistics.median(totals), 2), "p95": round(percentile(totals, 95), 2), "n": len(totals),
+        "min": round(min(totals), 2), "max": round(max(totals), 2),
+        "sensor_interval_s": int(stack.env.get("ORDERS_SENSOR_INTERVAL_SECONDS") or 10),
+        "p50_upload_to_run_created": round(statistics.median(s["to_created_s"] for s in samples), 2),
+        "p50_run_created_to_started": round(statistics.median(s["created_to_started_s"] for s in samples), 2),
+        "p50_run_started_to_end": round(statistics.median(s["started_to_end_s"] for s in samples), 2),
+        "samples": samples,
+    }
+
+
+IN_PROCESS_SCRIPT = r"""
+import json, statistics, sys, time
+from dagster import DagsterInstance, materialize
+from user_code.customers.assets import raw_customers
+from user_code.environment import resources_for
+resources = resources_for()
+times = []
+with DagsterInstance.ephemeral() as instance:
+    for _ in range(int(sys.argv[1]) + 1):
+        started = time.perf_counter()
+        result = materialize([raw_customers], resources=resources, instance=instance)
+        assert result.success
+        times.append(time.perf_counter() - started)
+print(json.dumps({"first": times[0], "times": times[1:]}))
+"""
+
+
+def run_overhead(stack: Stack, runs: int = 5, asset_key: str = "raw_customers") -> dict:
+    """A cheap asset through the DockerRunLauncher (launch -> SUCCESS) vs ``materialize`` in process.
+
+    The in-process baseline runs inside the user-code container, so both paths use the
+    same warehouse and the same object store; it excludes the interpreter's import time.
+    """
+    job = asset_job(stack, asset_key)
+    samples = []
+    for i in range(runs + 1):  # the first run warms the page cache of the image; not counted
+        t0 = time.time()
+        run_id = launch_run(stack, job, asset_keys=[asset_key], tags={"benchmark": "run_overhead"})
+        run = wait_runs_done(stack, [run_id])[0]
+        sample = phases(run, t0)
+        log(f"docker run {i}/{runs}{' (warm-up, not counted)' if i == 0 else ''}: {sample}")
+        if i:
+            samples.append(sample)
+    inproc = stack.compose("exec", "-T", "user-code", "python", "-c", IN_PROCESS_SCRIPT, str(runs), timeout=600)
+    in_process = json.loads(inproc.stdout.strip().splitlines()[-1])
+    log(f"in process: {in_process}")
+    totals = [s["total_s"] for s in samples]
+    return {
+        "docker_p50": round(statistics.median(totals), 2),
+        "in_process_p50": round(statistics.median(in_process["times"]), 3),
+        "n": len(totals),
+        "asset": asset_key,
+        "docker_p95": round(percentile(totals, 95), 2),
+        "p50_launch_to_created": round(statistics.median(s["to_created_s"] for s in samples), 2),
+        "p50_created_to_started": round(statistics.median(s["created_to_started_s"] for s in samples), 2),
+        "p50_started_to_end": round(statistics.median(s["started_to_end_s"] for s in samples), 2),
+        "samples": samples,
+    }
+
+
+def backfill(stack: Stack, per_partition_runs: int = 30) -> dict:
+    """daily_sales + daily_sales_summary over 2023: one single-run backfill vs one run per partition."""
+    assets = [{"path": ["daily_sales"]}, {"path": ["daily_sales_summary"]}]
+
+    # 1. The backfill as a user launches it (UI / GraphQL); BackfillPolicy.single_run() on
+    # both assets makes the backfill daemon submit ONE run for the 365 partitions.
+    t0 = time.time()
+    data = stack.graphql(
+        """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) { __typename
+             ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"p": {"partitionNames": YEAR, "assetSelection": assets, "title": "benchmark: 2023 single run"}},
+    )
+    result = data["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise RuntimeError(f"launchPartitionBackfill failed: {result}")
+    backfill_id = result["backfillId"]
+    deadline = time.monotonic() + 600
+    runs: list[dict] = []
+    while not runs:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"backfill {backfill_id} launched no run")
+        time.sleep(1)
+        runs = runs_with_tag(stack, "dagster/backfill", backfill_id)
+    single = wait_runs_done(stack, [r["runId"] for r in runs], timeout=900)
+    backfill_s = max(r["endTime"] for r in single) - t0
+    backfill_phases = phases(single[0], t0)
+    log(f"single-run backfill {backfill_id}: {len(single)} run(s), {backfill_s:.1f}s {backfill_phases}")
+
+    # 2. The same single run launched directly (partition range tags): no backfill-daemon tick.
+    t0 = time.time()
+    run_id = launch_run(stack, "daily_sales_job", tags={
+        "dagster/asset_partition_range_start": YEAR[0], "dagster/asset_partition_range_end": YEAR[-1]})
+    direct = wait_runs_done(stack, [run_id], timeout=900)[0]
+    direct_phases = phases(direct, t0)
+    log(f"single run (range tags): {direct_phases}")
+
+    # 3. One run per partition, all submitted at once, through the queue
+    # (max_concurrent_runs), as a per-partition backfill would run: wall time to the last.
+    days = YEAR[:per_partition_runs]
+    t0 = time.time()
+    run_ids = [launch_run(stack, "daily_sales_job", tags={"dagster/partition": day, "benchmark": "per_partition"})
+               for day in days]
+    per = wait_runs_done(stack, run_ids, timeout=1800)
+    wall = max(r["endTime"] for r in per) - t0
+    per_run = [r["endTime"] - (r["startTime"] or r["creationTime"]) for r in per]
+    log(f"{len(days)} per-partition runs: {wall:.1f}s wall, p50 {statistics.median(per_run):.1f}s started->end")
+    extrapolated = wall * len(YEAR) / len(days)
+    return {
+        "partitions": len(YEAR),
+        "single_run_s": round(backfill_s, 1),
+        "per_partition_extrapolated_s": round(extrapolated, 1),
+        "speedup": round(extrapolated / backfill_s, 1) if backfill_s else None,
+        "single_run_direct_s": round(direct_phases["total_s"], 1),
+        "single_run_execution_s": round(direct_phases["started_to_end_s"], 1),
+        "backfill_daemon_wait_s": backfill_phases["to_created_s"],
+        "per_partition_measured_runs": len(days),
+        "per_partition_measured_wall_s": round(wall, 1),
+        "per_partition_run_p50_s": round(statistics.median(per_run), 2),
+        "max_concurrent_runs": int(stack.env.get("DAGSTER_MAX_CONCURRENT_RUNS") or 4),
+    }
+
+
+# --- footprint -------------------------------------------------------------------------------
+def project_images(stack: Stack) -> dict[str, str]:
+    return {target: stack.env_image(target) for target in ("dagster", "user-code")}
+
+
+def image_sizes(stack: Stack) -> dict[str, float]:
+    sizes = {}
+    for target, image in project_images(stack).items():
+        out = docker("image", "inspect", "--format", "{{.Size}}", image, check=False)
+        if out.returncode == 0:
+            sizes[target] = round(int(out.stdout.strip()) / MB, 1)
+    return sizes
+
+
+def idle_memory(stack: Stack, settle_s: float = 30, samples: int = 3) -> dict[str, float]:
+    """MiB per running service (docker stats, median of ``samples``), after ``settle_s``."""
+    log(f"idle memory: settling {settle_s:.0f}s, then {samples} docker stats samples")
+    time.sleep(settle_s)
+    ids = stack.compose("ps", "-q").stdout.split()
+    readings: dict[str, list[float]] = {}
+    for i in range(samples):
+        out = docker("stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}", *ids)
+        for line in out.stdout.strip().splitlines():
+            name, usage = line.split("\t")
+            readings.setdefault(service_of(name), []).append(parse_mem(usage))
+        if i + 1 < samples:
+            time.sleep(5)
+    return {service: round(statistics.median(values), 1) for service, values in sorted(readings.items())}
+
+
+def remove_project_images(stack: Stack) -> None:
+    """The images compose builds (not the sandbox stand-ins), plus their dangling build stages."""
+    for image in project_images(stack).values():
+        docker("rmi", "-f", image, check=False)
+    docker("image", "prune", "-f", "--filter", "label=io.dagster-platform.build", check=False)
+
+
+def timed_up(stack: Stack, build: bool = False) -> dict:
+    """`up -d --wait` (every service healthy) and, measured beside it, the UI answering
+    with the code location loaded."""
+    ui: dict[str, float] = {}
+    started = time.monotonic()
+    stop = threading.Event()
+
+    def watch_ui():
+        while not stop.is_set():
+            try:
+                with urllib.request.urlopen(f"{UI}/server_info", timeout=2):
+                    pass
+                wait_location_loaded(stack, timeout=600)
+                ui["ui_s"] = time.monotonic() - started
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                time.sleep(0.25)
+
+    watcher = threading.Thread(target=watch_ui, daemon=True)
+    watcher.start()
+    try:
+        wait_s = stack.up(build=build)
+    finally:
+        watcher.join(timeout=180)
+        stop.set()
+    return {"up_wait_s": round(wait_s, 1), "ui_s": round(ui.get("ui_s", float("nan")), 1)}
+
+
+# --- the whole thing -------------------------------------------------------------------------
+def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition_runs: int = 30,
+        skip: tuple[str, ...] = ()) -> dict:
+    """Every stack figure, side by side; always leaves the stack down (``down -v``)."""
+    if cold is None:
+        cold = os.environ.get("BENCH_STACK_COLD", "1").strip().lower() not in {"0", "false", "no"}
+    stack = Stack.from_env()
+    results: dict = {
+        "sensor_latency_s": {"p50": 0, "p95": 0, "n": 0},
+        "run_overhead_s": {"docker_p50": 0, "in_process_p50": 0, "n": 0},
+        "backfill": {"partitions": 365, "single_run_s": 0, "per_partition_extrapolated_s": 0},
+        "footprint": {"idle_total_mib": 0, "user_code_image_mb": 0, "warm_up_s": 0, "cold_up_build_s": 0},
+    }
+    footprint = results["footprint"]
+    errors: dict[str, str] = {}
+    try:
+        if cold:
+            log("cold: down -v, removing the project images, then up --build --wait")
+            stack.compose("down", "-v", "--remove-orphans", check=False, timeout=300)
+            stack.remove_run_containers()
+            remove_project_images(stack)
+            cold_up = timed_up(stack, build=True)
+            footprint["cold_up_build_s"] = cold_up["up_wait_s"]
+            footprint["cold_up_build_ui_s"] = cold_up["ui_s"]
+            log(f"cold up --build: {cold_up}")
+        else:
+            log("up --build --wait (not cold: images may be cached)")
+            footprint["up_build_s"] = timed_up(stack, build=True)["up_wait_s"]
+        wait_location_loaded(stack)
+
+        if "footprint" not in skip:
+            by_service = idle_memory(stack)
+            footprint["idle_mib_by_service"] = by_service
+            footprint["idle_total_mib"] = round(sum(by_service.values()), 1)
+            sizes = image_sizes(stack)
+            footprint["image_mb"] = sizes
+            footprint["user_code_image_mb"] = sizes.get("user-code", 0)
+            footprint["user_code_image_mb_upstream_base_estimate"] = round(
+                sizes.get("user-code", 0) - STANDIN_PYTHON_MB + UPSTREAM_PYTHON_SLIM_MB, 1)
+            footprint["base_image_note"] = (
+                f"images are built on the sandbox's python:3.11-slim-bookworm stand-in ({STANDIN_PYTHON_MB} MB); "
+                f"upstream is ~{UPSTREAM_PYTHON_SLIM_MB} MB")
+            log(f"idle memory {by_service} = {footprint['idle_total_mib']} MiB; images {sizes} MB")
+
+        for name, figure, call in (
+            ("sensor", "sensor_latency_s", lambda: sensor_latency(stack, uploads)),
+            ("overhead", "run_overhead_s", lambda: run_overhead(stack, runs)),
+            ("backfill", "backfill", lambda: backfill(stack, per_partition_runs)),
+        ):
+            if name in skip:
+                continue
+            try:
+                results[figure] = call()
+            except Exception as error:  # one broken figure must not lose the others
+                errors[figure] = f"{type(error).__name__}: {error}"
+                log(f"{figure} FAILED: {errors[figure]}")
+
+        if "footprint" not in skip:
+            log("warm up: down (volumes kept), then up --wait")
+            stack.compose("down", check=False, timeout=300)
+            stack.remove_run_containers()
+            warm = timed_up(stack)
+            footprint["warm_up_s"] = warm["up_wait_s"]
+            footprint["warm_up_ui_s"] = warm["ui_s"]
+            log(f"warm up (volumes kept): {warm}")
+            log("warm up, fresh volumes: down -v, then up --wait")
+            stack.compose("down", "-v", check=False, timeout=300)
+            fresh = timed_up(stack)
+            footprint["warm_up_fresh_volumes_s"] = fresh["up_wait_s"]
+            footprint["warm_up_fresh_volumes_ui_s"] = fresh["ui_s"]
+            log(f"warm up (fresh volumes): {fresh}")
+    except Exception as error:
+        errors["stack"] = f"{type(error).__name__}: {error}"
+        log(f"FAILED: {errors['stack']}")
+    finally:
+        log("teardown: down -v and the run containers")
+        stack.compose("down", "-v", "--remove-orphans", check=False, timeout=300)
+        stack.remove_run_containers()
+    if errors:
+        results["stack_errors"] = errors
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-cold", action="store_true", help="skip removing the images before the first up")
+    parser.add_argument("--uploads", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--per-partition-runs", type=int, default=30)
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=("footprint", "sensor", "overhead", "backfill"))
+    args = parser.parse_args(argv)
+    results = run(cold=not args.no_cold, uploads=args.uploads, runs=args.runs,
+                  per_partition_runs=args.per_partition_runs, skip=tuple(args.skip))
+    json.dump(results, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
