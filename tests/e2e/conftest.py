@@ -23,6 +23,7 @@ from .stack import (  # noqa: F401
 )
 
 _failed_e2e: list[str] = []
+TIMINGS: list[str] = []  # printed in the terminal summary
 
 
 def _truthy(value: str | None) -> bool:
@@ -35,6 +36,13 @@ def e2e_required(config) -> bool:
         or _truthy(os.environ.get("CI"))
         or _truthy(os.environ.get("E2E_REQUIRED"))
     )
+
+
+def pytest_terminal_summary(terminalreporter):
+    if TIMINGS:
+        terminalreporter.section("e2e timings")
+        for line in TIMINGS:
+            terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -67,8 +75,7 @@ def stack(request) -> Stack:
         except BaseException:
             _failed_e2e.append("stack set-up (docker compose up)")
             raise
-        stack.notes.append(f"compose up --build --wait: {seconds:.1f}s (stack was {'up' if already_up else 'down'})")
-        print(f"\n[e2e] {stack.notes[-1]}")
+        TIMINGS.append(f"docker compose up -d --build --wait: {seconds:.1f}s (stack was {'up' if already_up else 'down'})")
         yield stack
     finally:
         if _failed_e2e:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, UI, Stack
+from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -252,7 +252,7 @@ def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack):
     run = wait_run_success(stack, run["runId"])
     shared["sensor_run"] = run["runId"]
     shared["sensor_latency"] = time.monotonic() - started
-    print(f"\n[e2e] upload -> file_sensor run SUCCESS: {shared['sensor_latency']:.1f}s")
+    TIMINGS.append(f"orders CSV upload -> file_sensor run SUCCESS: {shared['sensor_latency']:.1f}s")
 
     container = tags_of(run).get("docker/container_id")
     assert container, f"run has no docker/container_id tag: {tags_of(run)}"
@@ -293,10 +293,12 @@ def test_daily_sales_partition_materializes(stack: Stack):
             "executionMetadata": {"tags": [{"key": "dagster/partition", "value": PARTITION}]},
         }},
     )
+    launched = time.monotonic()
     result = data["launchPipelineExecution"]
     assert result["__typename"] == "LaunchRunSuccess", result
     run_id = result["run"]["runId"]
     run = wait_run_success(stack, run_id)
+    TIMINGS.append(f"daily_sales partition launch -> SUCCESS: {time.monotonic() - launched:.1f}s")
     shared["partition_run"] = run_id
     assert tags_of(run).get("dagster/partition") == PARTITION
     assert tags_of(run).get("docker/container_id")
@@ -405,7 +407,7 @@ def test_down_and_up_keeps_run_history(stack: Stack):
         pytest.skip("no run was recorded by the earlier tests")
     stack.compose("down", timeout=300)  # no -v: the volumes stay
     seconds = stack.up()
-    print(f"\n[e2e] compose up --wait after down (no -v): {seconds:.1f}s")
+    TIMINGS.append(f"docker compose down (no -v) + up --wait: {seconds:.1f}s")
     stack.wait_for_webserver()
     wait_location_loaded(stack)
     for run_id in run_ids:
