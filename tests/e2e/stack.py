@@ -25,6 +25,7 @@ LOCATION = "orders_and_sales"
 RUN_LABEL = "io.dagster-platform.role=run-worker"
 UI = "http://127.0.0.1:3000"
 UP_TIMEOUT = int(os.environ.get("E2E_UP_TIMEOUT", "600"))
+RUN_FIELDS = "runId status jobName tags { key value }"
 
 def read_env_file(path: Path) -> dict[str, str]:
     values = {}
@@ -150,6 +151,15 @@ class Stack:
             payload = json.load(response)
         assert not payload.get("errors"), f"GraphQL errors: {payload['errors']}"
         return payload["data"]
+
+    def run(self, run_id: str) -> dict | None:
+        """The run (RUN_FIELDS) with this id, or None if the instance does not know it."""
+        data = self.graphql(
+            "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { %s } } }" % RUN_FIELDS,
+            {"id": run_id},
+        )
+        run = data["runOrError"]
+        return run if run["__typename"] == "Run" else None
 
     def wait_for_webserver(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout

@@ -14,11 +14,11 @@ import subprocess
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
+from .stack import RUN_FIELDS
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,6 @@ EXPECTED_SUMMARY = {
     "2031-03-02": {"total_amount": 6.75, "total_quantity": 3, "order_count": 1},
 }
 
-RUN_FIELDS = "runId status jobName tags { key value }"
 shared: dict = {}
 
 
@@ -98,18 +97,9 @@ def wait_location_loaded(stack: Stack, timeout: float = 120) -> dict:
     return wait_for(f"code location {LOCATION} to be LOADED", probe, timeout)
 
 
-def run_by_id(stack: Stack, run_id: str) -> dict | None:
-    data = stack.graphql(
-        "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { %s } } }" % RUN_FIELDS,
-        {"id": run_id},
-    )
-    run = data["runOrError"]
-    return run if run["__typename"] == "Run" else None
-
-
 def wait_run_success(stack: Stack, run_id: str, timeout: float = RUN_TIMEOUT) -> dict:
     def probe():
-        run = run_by_id(stack, run_id)
+        run = stack.run(run_id)
         if run and run["status"] in ("FAILURE", "CANCELED"):
             pytest.fail(f"run {run_id} ({run['jobName']}) ended {run['status']}: {run_failure(stack, run_id)}")
         return run if run and run["status"] == "SUCCESS" else f"status {run and run['status']}"
@@ -411,5 +401,5 @@ def test_down_and_up_keeps_run_history(stack: Stack):
     stack.wait_for_webserver()
     wait_location_loaded(stack)
     for run_id in run_ids:
-        run = run_by_id(stack, run_id)
+        run = stack.run(run_id)
         assert run and run["status"] == "SUCCESS", f"run {run_id} lost after down/up: {run}"
