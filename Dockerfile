@@ -1,26 +1,45 @@
-# Dagster images for the compose stack. One file, three stages:
-#   builder    installs the pinned runtime requirements into /opt/venv (pip caches dropped)
-#   dagster    webserver and daemon: the venv, dagster.yaml, workspace.yaml, non-root user
-#   user-code  the dagster stage plus user_code/: the gRPC code server, the init job and
-#              every run container the DockerRunLauncher starts
+# Dagster images for the compose stack. One file, two images, each with only what it runs:
+#   dagster    webserver and daemon: dagster + webserver/GraphQL + postgres/docker/aws
+#              integrations; no pandas/pyarrow (the code location never runs there)
+#   user-code  the gRPC code server, the init job and every run container the
+#              DockerRunLauncher starts: dagster + integrations + pandas/pyarrow + user_code/
+# Each venv is built in its own builder stage (requirements/<image>.txt, versions from
+# requirements/constraints.txt), slimmed by infra/docker/slim-venv.sh (test suites, headers,
+# Arrow Flight, unused botocore models, source maps) and byte-compiled, so no container
+# compiles modules at start. Both images share the `runtime` stage (user, directories).
 # Plain Dockerfile syntax only (no BuildKit features): it builds with the legacy builder.
 # No secret is passed at build time; every credential arrives as a run-time env var.
+# `io.dagster-platform.build` marks every stage, so `docker image prune --filter label=...`
+# finds this project's intermediate images (the benchmarks' cold build uses it).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
+LABEL io.dagster-platform.build=1
 ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PYTHONDONTWRITEBYTECODE=1
-COPY requirements/runtime.txt requirements/constraints.txt /tmp/requirements/
-# Wheels only: a missing wheel fails the build instead of pulling in a compiler.
-RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install --only-binary=:all: \
-        -r /tmp/requirements/runtime.txt -c /tmp/requirements/constraints.txt \
- && (/opt/venv/bin/pip uninstall -y pip setuptools wheel >/dev/null 2>&1 || true) \
- && rm -rf /root/.cache /tmp/requirements
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements/base.txt requirements/dagster.txt requirements/user-code.txt requirements/constraints.txt /tmp/requirements/
+COPY infra/docker/slim-venv.sh /usr/local/bin/slim-venv
 
-FROM ${PYTHON_IMAGE} AS dagster
+# Wheels only: a missing wheel fails the build instead of pulling in a compiler.
+FROM builder AS venv-dagster
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install -q --only-binary=:all: \
+        -r /tmp/requirements/dagster.txt -c /tmp/requirements/constraints.txt \
+ && sh /usr/local/bin/slim-venv /opt/venv \
+ && /opt/venv/bin/python -c "import dagster, dagster_webserver, dagster_graphql, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3; boto3.client('s3', region_name='us-east-1')" \
+ && rm -rf /root/.cache
+
+FROM builder AS venv-user-code
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install -q --only-binary=:all: \
+        -r /tmp/requirements/user-code.txt -c /tmp/requirements/constraints.txt \
+ && sh /usr/local/bin/slim-venv /opt/venv \
+ && /opt/venv/bin/python -c "import dagster, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3, pandas, numpy, pyarrow, pyarrow.csv, pyarrow.parquet, pyarrow.compute, pyarrow.dataset, pyarrow.fs; boto3.client('s3', region_name='us-east-1')" \
+ && rm -rf /root/.cache
+
+FROM ${PYTHON_IMAGE} AS runtime
+LABEL io.dagster-platform.build=1
 ARG DAGSTER_UID=1000
 ARG DAGSTER_GID=1000
 ENV PATH=/opt/venv/bin:$PATH \
@@ -32,15 +51,22 @@ RUN groupadd --gid ${DAGSTER_GID} dagster \
         --shell /usr/sbin/nologin dagster \
  && mkdir -p /opt/dagster/dagster_home/storage /opt/dagster/app /opt/dagster/infra \
  && chown -R dagster:dagster /opt/dagster/dagster_home /opt/dagster/app
-COPY --from=builder /opt/venv /opt/venv
 COPY dagster.yaml workspace.yaml /opt/dagster/dagster_home/
-COPY infra/init/ /opt/dagster/infra/init/
 WORKDIR /opt/dagster/app
+
+FROM runtime AS dagster
+COPY --from=venv-dagster /opt/venv /opt/venv
+COPY infra/docker/daemon_health.py /opt/dagster/infra/daemon_health.py
 USER dagster
 EXPOSE 3000
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/dagster_home/workspace.yaml"]
 
-FROM dagster AS user-code
+FROM runtime AS user-code
+COPY --from=venv-user-code /opt/venv /opt/venv
+COPY infra/init/ /opt/dagster/infra/init/
+COPY infra/docker/code_server_health.py /opt/dagster/infra/code_server_health.py
 COPY --chown=root:root user_code/ /opt/dagster/app/user_code/
+RUN python -m compileall -q /opt/dagster/app/user_code
+USER dagster
 EXPOSE 4000
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "user_code.definitions"]
