@@ -30,14 +30,25 @@ def partition_file_name(partition_key: str) -> str:
     return quote(partition_key, safe="") + ".parquet"
 
 
-def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+def to_parquet_bytes(data: pd.DataFrame | pa.Table) -> bytes:
+    """zstd Parquet of a pandas frame (index dropped) or an Arrow table."""
+    table = pa.Table.from_pandas(data, preserve_index=False) if isinstance(data, pd.DataFrame) else data
     buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
+    pq.write_table(table, buffer, compression="zstd")
     return buffer.getvalue()
 
 
 def from_parquet_bytes(data: bytes) -> pd.DataFrame:
-    return pq.read_table(io.BytesIO(data)).to_pandas()
+    """The frame with the dtypes it was stored with.
+
+    A frame whose columns were all Arrow-backed (``pd.ArrowDtype``, as the orders assets
+    return) comes back Arrow-backed, without a copy; plain ``to_pandas`` would turn its
+    strings into ``StringDtype`` (large_string) copies. Other frames keep pandas' defaults.
+    """
+    table = pq.read_table(io.BytesIO(data))
+    columns = (table.schema.pandas_metadata or {}).get("columns", [])
+    arrow_backed = bool(columns) and all(str(c["numpy_type"]).endswith("[pyarrow]") for c in columns)
+    return table.to_pandas(types_mapper=pd.ArrowDtype if arrow_backed else None)
 
 
 def partition_labels(column: pd.Series) -> pd.Series:

@@ -1,12 +1,17 @@
 """ParquetIOManager: layout, metadata, multi-partition outputs and hostile keys."""
 
+import io
+from datetime import date
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from dagster import (
     AssetKey, DailyPartitionsDefinition, StaticPartitionsDefinition, asset, build_input_context, materialize,
 )
 
-from user_code.io_managers import ParquetIOManager, from_parquet_bytes, partition_file_name
+from user_code.io_managers import ParquetIOManager, from_parquet_bytes, partition_file_name, to_parquet_bytes
 from user_code.resources import ObjectNotFound
 
 DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-05")
@@ -96,3 +101,22 @@ def test_loading_a_missing_asset_says_what_to_do(local_store):
     io_manager = ParquetIOManager(store=local_store)
     with pytest.raises(ObjectNotFound, match="never_built has no stored value .* materialize it"):
         io_manager.load_input(build_input_context(asset_key=AssetKey("never_built")))
+
+
+def test_arrow_backed_frames_come_back_arrow_backed_and_others_unchanged():
+    arrow = pd.DataFrame({
+        "id": pd.array(["a", None], dtype=pd.ArrowDtype(pa.string())),
+        "day": pd.array([date(2023, 1, 1), None], dtype=pd.ArrowDtype(pa.date32())),
+        "n": pd.array([1, None], dtype="int64[pyarrow]"),
+    })
+    loaded = from_parquet_bytes(to_parquet_bytes(arrow))
+    assert loaded.dtypes.tolist() == arrow.dtypes.tolist()  # strings too, not StringDtype copies
+    pd.testing.assert_frame_equal(loaded, arrow)
+
+    plain = pd.DataFrame({"id": ["a", "b"], "v": [1.5, 2.0], "k": [1, 2]})
+    pd.testing.assert_frame_equal(from_parquet_bytes(to_parquet_bytes(plain)), plain)
+
+
+def test_to_parquet_bytes_takes_arrow_tables_too():
+    table = pa.table({"id": ["a", "b"], "n": [1, 2]})
+    assert pq.read_table(io.BytesIO(to_parquet_bytes(table))).equals(table)

@@ -51,10 +51,10 @@ def raw_orders(context: AssetExecutionContext, config: RawOrdersConfig, object_s
         if wrong:
             raise _explicit_failure(wrong)
 
-    ingested, problems = {}, []
+    fresh, problems = {}, []
     for key in keys:
         try:
-            ingested[key] = stage_file(object_store, key).num_rows
+            fresh[key] = stage_file(object_store, key)
         except MalformedOrdersFile as exc:
             problems.append(str(exc))
         except ObjectNotFound:
@@ -63,11 +63,12 @@ def raw_orders(context: AssetExecutionContext, config: RawOrdersConfig, object_s
         raise _explicit_failure(problems)
     for problem in problems:
         context.log.warning(f"Skipped a malformed orders file, it stays where it is: {problem}")
+    ingested = {key: table.num_rows for key, table in fresh.items()}
     for key, rows in ingested.items():
         context.log.info(f"Staged {key}: {rows} rows")
 
     staged = staged_sources(object_store)
-    table = read_staged(object_store, staged)
+    table = read_staged(object_store, staged, fresh)
     nulls = null_percentage(table)
     context.log_event(
         AssetObservation(asset_key=context.asset_key, metadata={"row_count": table.num_rows, "null_percentage": nulls})

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..io_managers import to_parquet_bytes
 from ..resources import ObjectStore
 from ..sample_data import ORDER_COLUMNS
 from .cleaning import SOURCE_FILE, read_orders_csv
@@ -40,12 +41,6 @@ def quarantine_key(run_id: str) -> str:
     return f"{QUARANTINE_PREFIX}{quote(run_id, safe='')}{PARQUET}"
 
 
-def arrow_to_parquet_bytes(table: pa.Table) -> bytes:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    return buffer.getvalue()
-
-
 def stage_file(store: ObjectStore, object_key: str) -> pa.Table:
     """Parse one incoming CSV and write it, with its ``source_file``, to its staging key.
 
@@ -53,7 +48,7 @@ def stage_file(store: ObjectStore, object_key: str) -> pa.Table:
     """
     table = read_orders_csv(store.get_bytes(object_key), name=object_key)
     table = table.append_column(SOURCE_FILE, pa.repeat(pa.scalar(object_key, pa.string()), table.num_rows))
-    store.put_bytes(staging_key(object_key), arrow_to_parquet_bytes(table))
+    store.put_bytes(staging_key(object_key), to_parquet_bytes(table))
     return table
 
 
@@ -67,7 +62,14 @@ def staged_sources(store: ObjectStore) -> dict[str, str]:
     return dict(sorted(staged.items()))
 
 
-def read_staged(store: ObjectStore, staged: dict[str, str]) -> pa.Table:
-    """The union of the ``staged`` files (see :func:`staged_sources`), in order, rows in file order."""
-    tables = [pq.read_table(io.BytesIO(store.get_bytes(key))) for key in staged.values()]
+def read_staged(store: ObjectStore, staged: dict[str, str], fresh: dict[str, pa.Table]) -> pa.Table:
+    """The union of the ``staged`` files (see :func:`staged_sources`), in order, rows in file order.
+
+    ``fresh`` maps incoming keys staged by this run to the tables :func:`stage_file`
+    returned: those are used as they are instead of being read back from the store.
+    """
+    tables = [
+        fresh[source] if source in fresh else pq.read_table(io.BytesIO(store.get_bytes(key)))
+        for source, key in staged.items()
+    ]
     return pa.concat_tables([RAW_SCHEMA.empty_table(), *(t.select(RAW_SCHEMA.names) for t in tables)])

@@ -9,7 +9,7 @@ from dagster import AssetKey, DagsterEventType
 
 from user_code.io_managers import from_parquet_bytes
 from user_code.orders.assets import orders_summary
-from user_code.orders.storage import quarantine_key, staging_key
+from user_code.orders.storage import quarantine_key, read_staged, stage_file, staged_sources, staging_key
 from user_code.sample_data import generate_orders_csv
 
 from .conftest import output_metadata, put_csv, run_orders
@@ -173,6 +173,17 @@ def test_catch_up_ingests_unstaged_files_and_skips_bad_ones(s3_resources, s3_sto
     assert lake(s3_store, "lake/orders_summary.parquet")["total_amount"].tolist() == [30.0]
     staged = pq.read_table(io.BytesIO(s3_store.get_bytes(staging_key("incoming/orders/2.csv"))))
     assert staged.column("source_file").to_pylist() == ["incoming/orders/2.csv"]
+
+
+def test_read_staged_uses_this_runs_tables_and_reads_the_others(local_store):
+    old = put_csv(local_store, "1.csv", csv_bytes("1,2023-01-01,1,10,1"))
+    new = put_csv(local_store, "2.csv", csv_bytes("2,2023-01-02,1,20,1"))
+    stage_file(local_store, old)
+    fresh = {new: stage_file(local_store, new)}
+    local_store.put_bytes(staging_key(new), b"not read: the fresh table stands in for it")
+    table = read_staged(local_store, staged_sources(local_store), fresh)
+    assert table.column("order_id").to_pylist() == ["1", "2"]
+    assert table.column("source_file").to_pylist() == [old, new]
 
 
 def test_catch_up_with_nothing_incoming(s3_resources, s3_store):
