@@ -66,11 +66,20 @@ def render(r: dict) -> str:
             f"floor {t['floor_rows_per_s']:,.0f} | {ratio(t['floor_rows_per_s'], t['project_rows_per_s'])} slower "
             "| ≤ 1.5× slower |"
         )
+        if t.get("pipeline_rows_per_s"):
+            lines.append(
+                f"| Orders assets through storage (materialize, Parquet in the local store), {t['rows']:,} rows "
+                f"| {t['pipeline_rows_per_s']:,.0f} | seed pandas {t['seed_rows_per_s']:,.0f} "
+                f"| {ratio(t['pipeline_rows_per_s'], t['seed_rows_per_s'])} | |"
+            )
         for size in t.get("by_size", []):
             lines.append(
                 f"| … at {size['rows']:,} rows | {size['project_rows_per_s']:,.0f} | seed {size['seed_rows_per_s']:,.0f}, "
                 f"floor {size['floor_rows_per_s']:,.0f} | {ratio(size['project_rows_per_s'], size['seed_rows_per_s'])} | |"
             )
+            if size.get("pipeline_rows_per_s"):
+                lines.append(f"| … through storage at {size['rows']:,} rows | {size['pipeline_rows_per_s']:,.0f} | "
+                             f"seed {size['seed_rows_per_s']:,.0f} | {ratio(size['pipeline_rows_per_s'], size['seed_rows_per_s'])} | |")
         minio = t.get("minio")
         if minio:
             lines.append(

@@ -5,15 +5,25 @@
 * ``project``: this project's own functions, the ones the assets run.
 * ``floor``: the least work pyarrow needs for the same result: parse, validate,
   dedupe, aggregate, all in Arrow compute kernels. Nothing useful can be much faster.
+* ``pipeline``: the assets themselves, ``materialize([raw_orders, cleaned_orders,
+  orders_summary])`` with the CSV in a ``LocalObjectStore``: staging, quarantine and every
+  asset value through the ParquetIOManager, as a run does them.
 
-Each path returns the summary frame, and the benchmark checks all three agree before
+When MinIO answers on :9000 (the compose stack is up), seed and project also run with
+the CSV read from and Parquet (cleaned orders and summary) written to MinIO, with the
+pipelines' credentials from ``.env`` (or ``.env.example``).
+
+Each path returns the summary frame, and the benchmark checks they all agree before
 it reports a number, so a fast but wrong path cannot win.
 """
 
 from __future__ import annotations
 
 import io
+import tempfile
 import time
+import urllib.request
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -22,24 +32,38 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from dagster import DagsterInstance, materialize
+from dagster_aws.s3 import S3Resource
 
+from tests.e2e.stack import Stack
+from user_code.io_managers import ParquetIOManager, from_parquet_bytes, to_parquet_bytes
+from user_code.orders.assets import ORDERS_ASSETS
 from user_code.orders.cleaning import clean_orders, read_orders_csv, summarize_orders
+from user_code.orders.storage import INCOMING_PREFIX
+from user_code.resources import LocalObjectStore, ObjectStore, S3ObjectStore
 from user_code.sample_data import ORDER_COLUMNS, generate_orders_csv
 
 NUMBER = r"^-?\d+(\.\d+)?$"
 
 
-def seed_path(csv: Path) -> pd.DataFrame:
+def seed_clean(csv: Path | io.BytesIO) -> pd.DataFrame:
     frame = pd.read_csv(csv)
     frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce")
     frame["quantity"] = pd.to_numeric(frame["quantity"], errors="coerce")
     frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     frame = frame.dropna(subset=["order_id", "date", "amount", "quantity"])
-    frame = frame.drop_duplicates("order_id", keep="last")
+    return frame.drop_duplicates("order_id", keep="last")
+
+
+def seed_summarize(frame: pd.DataFrame) -> pd.DataFrame:
     summary = frame.groupby("date").agg(
         total_amount=("amount", "sum"), total_quantity=("quantity", "sum"), order_count=("order_id", "count")
     )
     return summary.reset_index()
+
+
+def seed_path(csv: Path) -> pd.DataFrame:
+    return seed_summarize(seed_clean(csv))
 
 
 def floor_path(csv: Path) -> pd.DataFrame:
@@ -83,12 +107,12 @@ def canonical(summary: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("date").reset_index(drop=True)
 
 
-def time_path(path: Callable[[Path], pd.DataFrame], csv: Path, repeats: int) -> tuple[float, pd.DataFrame]:
+def time_path(path: Callable[[], pd.DataFrame], repeats: int) -> tuple[float, pd.DataFrame]:
     """Median wall time of ``repeats`` runs, and the last result."""
     times, result = [], None
     for _ in range(repeats):
         start = time.perf_counter()
-        result = path(csv)
+        result = path()
         times.append(time.perf_counter() - start)
     return float(np.median(times)), result
 
@@ -107,29 +131,113 @@ def project_path(csv: Path) -> pd.DataFrame:
     return summarize_orders(result.cleaned)
 
 
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def pipeline_path(store: ObjectStore, key: str, instance: DagsterInstance) -> pd.DataFrame:
+    """A run of the orders assets ingesting ``key``; re-ingesting overwrites its staging file."""
+    materialize(
+        ORDERS_ASSETS, instance=instance,
+        resources={"object_store": store, "io_manager": ParquetIOManager(store=store)},
+        run_config={"ops": {"raw_orders": {"config": {"object_keys": [key]}}}, **QUIET},
+    )
+    return from_parquet_bytes(store.get_bytes("lake/orders_summary.parquet"))
+
+
 PATHS = {"seed": seed_path, "project": project_path, "floor": floor_path}
 DATA_DIR = Path(__file__).parent / "data"
 
 
-def measure_size(rows: int, repeats: int) -> dict:
-    csv = write_csv(rows, DATA_DIR)
-    seconds, summaries = {}, {}
-    for name, path in PATHS.items():
-        seconds[name], summaries[name] = time_path(path, csv, repeats)
+def check_agree(summaries: dict[str, pd.DataFrame], csv: Path) -> None:
     reference = canonical(summaries["seed"])
-    for name in ("project", "floor"):
-        if not canonical(summaries[name]).equals(reference):
+    for name, summary in summaries.items():
+        if not canonical(summary).equals(reference):
             raise AssertionError(f"the {name} path's summary differs from the seed's on {csv}")
+
+
+def measure_size(rows: int, repeats: int, instance: DagsterInstance) -> dict:
+    csv = write_csv(rows, DATA_DIR)
+    paths = {name: partial(path, csv) for name, path in PATHS.items()}
+    with tempfile.TemporaryDirectory() as lake:
+        store = LocalObjectStore(root=lake)
+        key = INCOMING_PREFIX + csv.name
+        store.put_bytes(key, csv.read_bytes())
+        paths["pipeline"] = partial(pipeline_path, store, key, instance)
+        seconds, summaries = {}, {}
+        for name, path in paths.items():
+            seconds[name], summaries[name] = time_path(path, repeats)
+    check_agree(summaries, csv)
     figures = {"rows": rows, **{f"{name}_rows_per_s": rows / s for name, s in seconds.items()}}
     print(
         f"orders {rows:>10,} rows: " + ", ".join(f"{n} {rows / s:>12,.0f} rows/s" for n, s in seconds.items())
         + f"  project/seed {seconds['seed'] / seconds['project']:.2f}×, project/floor "
-        f"{seconds['floor'] / seconds['project']:.2f}×"
+        f"{seconds['floor'] / seconds['project']:.2f}×, pipeline/seed {seconds['seed'] / seconds['pipeline']:.2f}×"
     )
     return figures
 
 
+MINIO = "http://127.0.0.1:9000"
+MINIO_PREFIX = "benchmarks/orders/"  # not incoming/: the stack's file_sensor must not ingest it
+MINIO_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_BUCKET")
+
+
+def seed_minio(client, bucket: str, key: str) -> pd.DataFrame:
+    """boto3 get -> the seed's pandas -> pandas' to_parquet put (cleaned orders and summary)."""
+    cleaned = seed_clean(io.BytesIO(client.get_object(Bucket=bucket, Key=key)["Body"].read()))
+    summary = seed_summarize(cleaned)
+    for name, frame in (("cleaned", cleaned), ("summary", summary)):
+        client.put_object(Bucket=bucket, Key=f"{MINIO_PREFIX}seed/{name}.parquet", Body=frame.to_parquet())
+    return summary
+
+
+def project_minio(store: S3ObjectStore, key: str) -> pd.DataFrame:
+    """S3ObjectStore get -> read/clean/summarize -> the IO manager's Parquet put (cleaned orders and summary)."""
+    cleaned = clean_orders(read_orders_csv(store.get_bytes(key), name=key)).cleaned
+    summary = summarize_orders(cleaned)
+    for name, frame in (("cleaned", cleaned), ("summary", summary)):
+        store.put_bytes(f"{MINIO_PREFIX}project/{name}.parquet", to_parquet_bytes(frame))
+    return summary
+
+
+def measure_minio(rows: int, repeats: int) -> dict | None:
+    """Seed vs project with the object store in MinIO; None (and why, printed) when MinIO is not up."""
+    try:
+        urllib.request.urlopen(f"{MINIO}/minio/health/live", timeout=2).close()
+    except OSError as exc:
+        print(f"orders via MinIO: skipped, MinIO does not answer at {MINIO} ({exc}); `make up` first")
+        return None
+    stack = Stack.from_env()
+    missing = [name for name in MINIO_CREDENTIALS if not stack.env.get(name)]
+    if missing:
+        print(f"orders via MinIO: skipped, .env / .env.example lacks {', '.join(missing)}")
+        return None
+    env, client = stack.env, stack.s3()
+    store = S3ObjectStore(bucket=env["S3_BUCKET"], s3=S3Resource(
+        endpoint_url=MINIO, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env.get("AWS_REGION") or "us-east-1",
+    ))
+    csv = write_csv(rows, DATA_DIR)
+    key = MINIO_PREFIX + csv.name
+    store.put_bytes(key, csv.read_bytes())
+    try:
+        seconds, summaries = {}, {}
+        for name, path in (("seed", partial(seed_minio, client, store.bucket, key)), ("project", partial(project_minio, store, key))):
+            seconds[name], summaries[name] = time_path(path, repeats)
+    finally:
+        for item in list(store.list_objects(MINIO_PREFIX)):
+            client.delete_object(Bucket=store.bucket, Key=item.key)
+    check_agree(summaries, csv)
+    print(
+        f"orders {rows:>10,} rows via MinIO: " + ", ".join(f"{n} {rows / s:>12,.0f} rows/s" for n, s in seconds.items())
+        + f"  project/seed {seconds['seed'] / seconds['project']:.2f}×"
+    )
+    return {"rows": rows, **{f"{name}_rows_per_s": rows / s for name, s in seconds.items()}}
+
+
 def run(sizes: list[int], repeats: int) -> dict:
     """Every size; the headline figures are those of the largest."""
-    by_size = [measure_size(rows, repeats) for rows in sorted(sizes)]
-    return {**by_size[-1], "by_size": by_size}
+    with DagsterInstance.ephemeral() as instance:
+        by_size = [measure_size(rows, repeats, instance) for rows in sorted(sizes)]
+    figures = {**by_size[-1], "by_size": by_size}
+    minio = measure_minio(by_size[-1]["rows"], repeats)
+    return {**figures, "minio": minio} if minio else figures
