@@ -69,4 +69,4 @@ COPY --chown=root:root user_code/ /opt/dagster/app/user_code/
 RUN python -m compileall -q /opt/dagster/app/user_code
 USER dagster
 EXPOSE 4000
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "user_code.definitions"]
+CMD ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p", "4000", "-m", "user_code.definitions", "--lazy-load-user-code"]
