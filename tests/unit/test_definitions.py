@@ -1,7 +1,7 @@
 """The code location loads, validates, and its asset graph is what we meant it to be.
 
 The snapshot in snapshots/asset_graph.json catches accidental changes to asset keys,
-dependencies, partitions, checks, jobs, schedules and sensors. After a deliberate
+dependencies, partitions, checks, jobs (and their executors), schedules and sensors. After a deliberate
 change, rewrite it with ``UPDATE_SNAPSHOTS=1 pytest tests/unit/test_definitions.py``
 and review the diff.
 """
@@ -55,7 +55,7 @@ def graph_snapshot(defs) -> dict:
     repository = defs.get_repository_def()
     return {
         "assets": assets,
-        "jobs": sorted(job.name for job in repository.get_all_jobs() if not job.name.startswith("__")),
+        "jobs": {job.name: job.executor_def.name for job in repository.get_all_jobs() if not job.name.startswith("__")},
         "schedules": {s.name: s.cron_schedule for s in repository.schedule_defs},
         "sensors": sorted(s.name for s in repository.sensor_defs),
     }
