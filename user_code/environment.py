@@ -18,7 +18,7 @@ from dagster_aws.s3 import S3Resource
 
 from .io_managers import ParquetIOManager
 from .resources import LocalObjectStore, S3ObjectStore, WarehouseResource
-from .sample_data import generate_orders_csv, seed_warehouse
+from .sample_data import seed_warehouse
 
 DEPLOYMENTS = ("local", "docker")
 
@@ -79,16 +79,9 @@ def local_data_dir() -> Path:
 
 
 def local_resources(root: Path | None = None) -> dict:
-    """SQLite warehouse and a folder lake under ``root``; sample data on first use.
-
-    ``samples/orders_sample.csv`` is a dirty orders file for the user to copy into
-    ``lake/incoming/orders/`` and watch ``file_sensor`` pick it up.
-    """
+    """SQLite warehouse and a folder lake under ``root``; seeds the warehouse on first use."""
     root = root or local_data_dir()
-    sample = root / "samples" / "orders_sample.csv"
-    if not sample.exists():
-        sample.parent.mkdir(parents=True, exist_ok=True)
-        sample.write_bytes(generate_orders_csv(1_000, seed=2024, dirty_fraction=0.05))
+    root.mkdir(parents=True, exist_ok=True)
     database = root / "warehouse.db"
     if not database.exists():
         engine = sa.create_engine(sa.URL.create("sqlite", database=str(database)))
