@@ -210,10 +210,11 @@ class WarehouseResource(ConfigurableResource):
                 "WAREHOUSE_DB_USER / WAREHOUSE_DB_PASSWORD right?"
             ) from exc
 
-    def read_frame(self, sql: str, **params) -> pd.DataFrame:
+    def read_frame(self, sql: str | sa.TextClause, **params) -> pd.DataFrame:
         """Run one SELECT with bound ``:name`` parameters and return its rows."""
+        statement = sa.text(sql) if isinstance(sql, str) else sql
         with self.connect() as conn:
-            return pd.read_sql_query(sa.text(sql), conn, params=params)
+            return pd.read_sql_query(statement, conn, params=params)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._engine is not None:

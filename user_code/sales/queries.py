@@ -30,14 +30,9 @@ PRODUCT_IDS = sa.text(
 )
 
 
-def _read(warehouse: WarehouseResource, statement: sa.TextClause, **params) -> pd.DataFrame:
-    with warehouse.connect() as conn:
-        return pd.read_sql_query(statement, conn, params=params)
-
-
 def sales_between(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Sales with ``start <= date < end``, one dtype per column on every dialect."""
-    frame = _read(warehouse, SALES_BETWEEN, start=start, end=end)
+    frame = warehouse.read_frame(SALES_BETWEEN, start=start, end=end)
     return frame.astype({"sale_id": "int64", "customer_id": "int64", "quantity": "int64", "revenue": "float64"}).assign(
         # SQLite hands back ISO text, Postgres a date: both become datetime64.
         date=pd.to_datetime(frame["date"]),
@@ -46,10 +41,10 @@ def sales_between(warehouse: WarehouseResource, start: dt.date, end: dt.date) ->
 
 def product_totals(warehouse: WarehouseResource, product_ids: list[str]) -> pd.DataFrame:
     """Revenue, quantity and active days per product; products without sales are absent."""
-    frame = _read(warehouse, PRODUCT_TOTALS, product_ids=list(product_ids))
+    frame = warehouse.read_frame(PRODUCT_TOTALS, product_ids=list(product_ids))
     return frame.astype({"revenue": "float64", "quantity": "int64", "active_days": "int64"})
 
 
 def product_ids(warehouse: WarehouseResource) -> list[str]:
     """Every product the warehouse knows, from the catalogue and from sales."""
-    return [p for p in _read(warehouse, PRODUCT_IDS)["product_id"].tolist() if isinstance(p, str)]
+    return [p for p in warehouse.read_frame(PRODUCT_IDS)["product_id"].tolist() if isinstance(p, str)]
