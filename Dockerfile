@@ -56,7 +56,6 @@ WORKDIR /opt/dagster/app
 
 FROM runtime AS dagster
 COPY --from=venv-dagster /opt/venv /opt/venv
-COPY infra/docker/daemon_health.py /opt/dagster/infra/daemon_health.py
 USER dagster
 EXPOSE 3000
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/dagster_home/workspace.yaml"]
@@ -69,4 +68,4 @@ COPY --chown=root:root user_code/ /opt/dagster/app/user_code/
 RUN python -m compileall -q /opt/dagster/app/user_code
 USER dagster
 EXPOSE 4000
-CMD ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p", "4000", "-m", "user_code.definitions", "--lazy-load-user-code"]
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "user_code.definitions"]
