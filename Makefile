@@ -8,7 +8,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
-PYTHON ?= $(if $(wildcard $(VENV)/bin/python),$(VENV)/bin/python,python3)
+PYTHON ?= $(VENV)/bin/python
 COMPOSE ?= docker compose
 LOCAL_DATA_DIR ?= .local_data
 LOCAL_DAGSTER_HOME := $(abspath $(LOCAL_DATA_DIR))/dagster_home
@@ -32,7 +32,7 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 .PHONY: venv
-venv: ## create .venv with the pinned dev requirements
+venv: ## create .venv with the pinned dev requirements (a no-op when they are there)
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
 
@@ -92,20 +92,20 @@ reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake)
 
 # --- tests ---------------------------------------------------------------------------
 .PHONY: test
-test: ## unit + e2e tests (e2e are skipped, with the reason, when no Docker engine is available)
+test: venv ## unit + e2e tests (e2e are skipped, with the reason, when no Docker engine is available)
 	$(PYTHON) -m pytest
 
 .PHONY: test-unit
-test-unit: ## unit tests only (no Docker)
+test-unit: venv ## unit tests only (no Docker)
 	$(PYTHON) -m pytest -m "not e2e"
 
 .PHONY: test-e2e
-test-e2e: ## e2e tests only, failing if Docker is missing
+test-e2e: venv ## e2e tests only, failing if Docker is missing
 	$(PYTHON) -m pytest -m e2e --require-e2e
 
 # --- benchmarks ----------------------------------------------------------------------
 .PHONY: bench
-bench: ## every benchmark (throughput, then the stack figures on a stack it brings up and tears down): benchmarks/RESULTS.md
+bench: venv ## every benchmark (throughput, then the stack figures on a stack it brings up and tears down): benchmarks/RESULTS.md
 	$(PYTHON) -m benchmarks
 
 # --- embedded local mode -------------------------------------------------------------
@@ -121,7 +121,7 @@ dev: sample-orders ## `dagster dev` with local resources (SQLite warehouse, fold
 		$(abspath $(PYTHON)) -m dagster dev -m user_code.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DEV_PORT)
 
 .PHONY: sample-orders
-sample-orders: ## write a sample (slightly dirty) orders CSV to .local_data/samples/orders.csv
+sample-orders: venv ## write a sample (slightly dirty) orders CSV to .local_data/samples/orders.csv
 	@mkdir -p $(LOCAL_DATA_DIR)/lake/incoming/orders $(LOCAL_DATA_DIR)/samples
 	$(PYTHON) -m user_code.sample_data orders-csv --rows 1000 --dirty-fraction 0.05 --out $(LOCAL_DATA_DIR)/samples/orders.csv
 
