@@ -106,6 +106,16 @@ def runs_with_tag(stack: Stack, key: str, value: str) -> list[dict]:
     return data["runsOrError"].get("results", [])
 
 
+def wait_for_tagged_runs(stack: Stack, key: str, value: str, timeout: float, what: str) -> list[dict]:
+    """Poll until at least one run carries the tag ``key=value``; returns those runs."""
+    deadline = time.monotonic() + timeout
+    while not (runs := runs_with_tag(stack, key, value)):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} launched no run within {timeout:.0f}s")
+        time.sleep(0.5)
+    return runs
+
+
 def wait_runs_done(stack: Stack, run_ids: list[str], timeout: float = RUN_TIMEOUT) -> list[dict]:
     """Poll until every run has ended; returns the runs. A run that did not succeed raises."""
     deadline = time.monotonic() + timeout
@@ -198,13 +208,7 @@ def sensor_latency(stack: Stack, uploads: int = 5) -> dict:
         body = generate_orders_csv(1_000, seed=100 + i)
         t0 = time.time()
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-        deadline = time.monotonic() + 120
-        runs: list[dict] = []
-        while not runs:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"file_sensor launched no run for {key} within 120s")
-            time.sleep(0.5)
-            runs = runs_with_tag(stack, "orders/object_key", key)
+        runs = wait_for_tagged_runs(stack, "orders/object_key", key, 120, f"file_sensor for {key}")
         run = wait_runs_done(stack, [runs[0]["runId"]])[0]
         sample = phases(run, t0)
         samples.append(sample)
@@ -287,13 +291,7 @@ def backfill(stack: Stack, per_partition_runs: int = 30) -> dict:
     if result["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(f"launchPartitionBackfill failed: {result}")
     backfill_id = result["backfillId"]
-    deadline = time.monotonic() + 600
-    runs: list[dict] = []
-    while not runs:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"backfill {backfill_id} launched no run")
-        time.sleep(1)
-        runs = runs_with_tag(stack, "dagster/backfill", backfill_id)
+    runs = wait_for_tagged_runs(stack, "dagster/backfill", backfill_id, 600, f"backfill {backfill_id}")
     single = wait_runs_done(stack, [r["runId"] for r in runs], timeout=900)
     backfill_s = max(r["endTime"] for r in single) - t0
     backfill_phases = phases(single[0], t0)
