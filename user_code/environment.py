@@ -43,6 +43,11 @@ def current_deployment() -> str:
     return deployment
 
 
+def schedule_timezone() -> str:
+    """IANA timezone of the schedules and daily partitions (``SCHEDULE_TIMEZONE``, default UTC)."""
+    return os.environ.get("SCHEDULE_TIMEZONE", "").strip() or "UTC"
+
+
 def require_variables(names: tuple[str, ...]) -> None:
     """Fail at load time, naming every missing variable, instead of at the first run."""
     missing = [name for name in names if not os.environ.get(name, "").strip()]

@@ -46,3 +46,11 @@ def test_local_seeds_the_warehouse_once(tmp_path, monkeypatch):
     stamp = (tmp_path / "warehouse.db").stat().st_mtime_ns
     resources_for("local")
     assert (tmp_path / "warehouse.db").stat().st_mtime_ns == stamp
+
+
+def test_schedule_timezone_from_environment(monkeypatch):
+    monkeypatch.setenv("SCHEDULE_TIMEZONE", "Europe/Berlin")
+    assert environment.schedule_timezone() == "Europe/Berlin"
+    for unset in ("", "  "):
+        monkeypatch.setenv("SCHEDULE_TIMEZONE", unset)
+        assert environment.schedule_timezone() == "UTC"

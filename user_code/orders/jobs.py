@@ -1,10 +1,9 @@
 """The daily orders job and its schedule."""
 
 
-import os
-
 from dagster import AssetSelection, DefaultScheduleStatus, RunConfig, ScheduleDefinition, define_asset_job
 
+from ..environment import schedule_timezone
 from .assets import ORDERS_ASSETS, RawOrdersConfig
 
 DAILY_CRON = "0 2 * * *"
@@ -15,10 +14,6 @@ daily_pipeline = define_asset_job(
     selection=AssetSelection.assets(*ORDERS_ASSETS),
     description="raw_orders -> cleaned_orders -> orders_summary, with their blocking checks.",
 )
-
-
-def schedule_timezone() -> str:
-    return os.environ.get("SCHEDULE_TIMEZONE") or "UTC"
 
 
 # No object keys: raw_orders catches up on every incoming file not yet staged, which also

@@ -5,15 +5,10 @@ a schedule built from a partitioned job runs in its partitions' timezone, and a
 partition's window start is then the local calendar date matched in ``sales.date``.
 """
 
-import os
-
 from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition
 
+from ..environment import schedule_timezone
 from ..io_managers import PARTITION_EXPR
-
-
-def schedule_timezone() -> str:
-    return os.environ.get("SCHEDULE_TIMEZONE", "").strip() or "UTC"
 
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2023-01-01", timezone=schedule_timezone())

@@ -149,15 +149,6 @@ def test_schedule_evaluation():
     assert request.tags["orders/mode"] == "catch-up"
 
 
-def test_schedule_timezone_from_environment(monkeypatch):
-    from user_code.orders import jobs
-
-    monkeypatch.setenv("SCHEDULE_TIMEZONE", "Europe/Berlin")
-    assert jobs.schedule_timezone() == "Europe/Berlin"
-    monkeypatch.setenv("SCHEDULE_TIMEZONE", "")
-    assert jobs.schedule_timezone() == "UTC"
-
-
 def test_job_covers_the_three_assets_and_their_checks(s3_resources):
     job = Definitions.merge(defs, Definitions(resources=s3_resources)).resolve_job_def("daily_pipeline")
     assert job.asset_layer.selected_asset_keys == {AssetKey(a.key.path) for a in ORDERS_ASSETS}
