@@ -34,6 +34,12 @@ def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}×" if a and b else "n/a"
 
 
+def phases_row(first: str, figures: dict, keys: tuple[str, str, str], note: str) -> str:
+    """A table row with the p50 of a run's three phases: until created, until started, until SUCCESS."""
+    values = " / ".join(f"{figures[key]:.1f}" for key in keys)
+    return f"| … p50 phases: {first} / → started / → SUCCESS (s) | {values} | {note} | | |"
+
+
 def write(results: dict) -> None:
     """Merge ``results`` into results.json (figures not re-run keep their last values)."""
     previous = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
@@ -96,11 +102,10 @@ def render(r: dict) -> str:
     if s and s.get("n"):
         lines.append(f"| Sensor latency upload → SUCCESS (s) | p50 {s['p50']:.1f}, p95 {s['p95']:.1f} (n={s['n']}) | | | p50 ≤ 10 s |")
         if "p50_upload_to_run_created" in s:
-            lines.append(
-                f"| … p50 phases: upload → run created / → started / → SUCCESS (s) | {s['p50_upload_to_run_created']:.1f} / "
-                f"{s['p50_run_created_to_started']:.1f} / {s['p50_run_started_to_end']:.1f} | sensor interval "
-                f"{s.get('sensor_interval_s', '?')} s | | |"
-            )
+            lines.append(phases_row(
+                "upload → run created", s, ("p50_upload_to_run_created", "p50_run_created_to_started", "p50_run_started_to_end"),
+                f"sensor interval {s.get('sensor_interval_s', '?')} s",
+            ))
     o = r.get("run_overhead_s")
     if o and o.get("n"):
         lines.append(
@@ -108,10 +113,10 @@ def render(r: dict) -> str:
             f"{o['in_process_p50']:.2f} | {ratio(o['docker_p50'], o['in_process_p50'])} | ≤ 6 s |"
         )
         if "p50_launch_to_created" in o:
-            lines.append(
-                f"| … p50 phases: launch → created / → started / → SUCCESS (s) | {o['p50_launch_to_created']:.1f} / "
-                f"{o['p50_created_to_started']:.1f} / {o['p50_started_to_end']:.1f} | `{o.get('asset', '')}` | | |"
-            )
+            lines.append(phases_row(
+                "launch → created", o, ("p50_launch_to_created", "p50_created_to_started", "p50_started_to_end"),
+                f"`{o.get('asset', '')}`",
+            ))
     b = r.get("backfill")
     if b and b.get("single_run_s"):
         lines.append(
