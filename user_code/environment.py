@@ -26,7 +26,7 @@ DEPLOYMENTS = ("local", "docker")
 DOCKER_VARIABLES = (
     "S3_BUCKET", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
     "WAREHOUSE_DB_HOST", "WAREHOUSE_DB_PORT", "WAREHOUSE_DB_NAME",
-    "WAREHOUSE_DB_USER", "WAREHOUSE_DB_PASSWORD",
+    "WAREHOUSE_DB_USER", "WAREHOUSE_DB_PASSWORD", "ORDERS_DB_USER", "ORDERS_DB_PASSWORD",
 )
 
 
@@ -69,14 +69,14 @@ def docker_resources() -> dict:
             region_name=os.environ.get("AWS_REGION") or "us-east-1",
         ),
     )
-    warehouse = WarehouseResource(
-        host=EnvVar("WAREHOUSE_DB_HOST"),
-        port=EnvVar.int("WAREHOUSE_DB_PORT"),
-        database=EnvVar("WAREHOUSE_DB_NAME"),
-        username=EnvVar("WAREHOUSE_DB_USER"),
-        password=EnvVar("WAREHOUSE_DB_PASSWORD"),
-    )
-    return {"object_store": store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=store)}
+    server = {"host": EnvVar("WAREHOUSE_DB_HOST"), "port": EnvVar.int("WAREHOUSE_DB_PORT"),
+              "database": EnvVar("WAREHOUSE_DB_NAME")}
+    # Two roles on one database: the pipelines read the warehouse, and only the orders
+    # store (schema orders) is writable, by its own role.
+    warehouse = WarehouseResource(**server, username=EnvVar("WAREHOUSE_DB_USER"), password=EnvVar("WAREHOUSE_DB_PASSWORD"))
+    orders_db = WarehouseResource(**server, username=EnvVar("ORDERS_DB_USER"), password=EnvVar("ORDERS_DB_PASSWORD"))
+    return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
+            "io_manager": ParquetIOManager(store=store)}
 
 
 def local_data_dir() -> Path:
@@ -96,7 +96,9 @@ def local_resources(root: Path | None = None) -> dict:
             engine.dispose()
     store = LocalObjectStore(root=str(root / "lake"))
     warehouse = WarehouseResource(drivername="sqlite", database=str(database))
-    return {"object_store": store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=store)}
+    orders_db = WarehouseResource(drivername="sqlite", database=str(root / "orders.db"))
+    return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
+            "io_manager": ParquetIOManager(store=store)}
 
 
 def resources_for(deployment: str | None = None) -> dict:

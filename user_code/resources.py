@@ -6,13 +6,15 @@ Errors from the outside world are turned into messages that say what to check.
 """
 
 
+import datetime as dt
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import BinaryIO, Optional
 
 import pandas as pd
 import sqlalchemy as sa
@@ -35,9 +37,13 @@ class ObjectNotFound(StorageError, KeyError):
 
 @dataclass(frozen=True)
 class StoredObject:
+    """One version of an object: ``etag`` changes whenever its content is replaced."""
+
     key: str
     etag: str
     size: int
+    last_modified: dt.datetime
+    """When this version was written (UTC): "later" for orders deduplication."""
 
 
 class ObjectStore(ConfigurableResource):
@@ -48,6 +54,13 @@ class ObjectStore(ConfigurableResource):
         raise NotImplementedError
 
     def get_bytes(self, key: str) -> bytes:
+        raise NotImplementedError
+
+    def download(self, key: str, target: BinaryIO) -> StoredObject:
+        """Stream the object into ``target``; returns the version that was read."""
+        raise NotImplementedError
+
+    def head(self, key: str) -> StoredObject:
         raise NotImplementedError
 
     def put_bytes(self, key: str, data: bytes) -> None:
@@ -107,11 +120,22 @@ class S3ObjectStore(ObjectStore):
         with self._explained("list", prefix):
             for page in paginator.paginate(**kwargs):
                 for item in page.get("Contents", []):
-                    yield StoredObject(item["Key"], item["ETag"].strip('"'), item["Size"])
+                    yield StoredObject(item["Key"], item["ETag"].strip('"'), item["Size"], _utc(item["LastModified"]))
 
     def get_bytes(self, key: str) -> bytes:
         with self._explained("read", key):
             return self._get_client().get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def download(self, key: str, target: BinaryIO) -> StoredObject:
+        with self._explained("read", key):
+            response = self._get_client().get_object(Bucket=self.bucket, Key=key)
+            shutil.copyfileobj(response["Body"], target, 1 << 20)
+        return StoredObject(key, response["ETag"].strip('"'), response["ContentLength"], _utc(response["LastModified"]))
+
+    def head(self, key: str) -> StoredObject:
+        with self._explained("inspect", key):
+            response = self._get_client().head_object(Bucket=self.bucket, Key=key)
+        return StoredObject(key, response["ETag"].strip('"'), response["ContentLength"], _utc(response["LastModified"]))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         with self._explained("write", key):
@@ -119,6 +143,10 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc)
 
 
 class LocalObjectStore(ObjectStore):
@@ -143,15 +171,33 @@ class LocalObjectStore(ObjectStore):
         )
         for key in keys:
             if key.startswith(prefix) and (start_after is None or key > start_after):
-                stat = (root / key).stat()
-                etag = hashlib.md5(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()
-                yield StoredObject(key, etag, stat.st_size)
+                yield self._stored(key, root / key)
 
-    def get_bytes(self, key: str) -> bytes:
+    @staticmethod
+    def _stored(key: str, path: Path) -> StoredObject:
+        stat = path.stat()
+        etag = hashlib.md5(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()
+        modified = dt.datetime.fromtimestamp(stat.st_mtime_ns / 1e9, dt.timezone.utc)
+        return StoredObject(key, etag, stat.st_size, modified)
+
+    def _existing(self, key: str) -> Path:
         path = self._path(key)
         if not path.is_file():
             raise ObjectNotFound(f"{self.uri(key)} does not exist.")
-        return path.read_bytes()
+        return path
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._existing(key).read_bytes()
+
+    def download(self, key: str, target: BinaryIO) -> StoredObject:
+        path = self._existing(key)
+        stored = self._stored(key, path)
+        with path.open("rb") as source:
+            shutil.copyfileobj(source, target, 1 << 20)
+        return stored
+
+    def head(self, key: str) -> StoredObject:
+        return self._stored(key, self._existing(key))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         path = self._path(key)

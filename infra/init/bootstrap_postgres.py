@@ -5,7 +5,9 @@ As the superuser (POSTGRES_USER / POSTGRES_PASSWORD, seen only by postgres and i
 * role DAGSTER_PG_USER (login) owning database DAGSTER_PG_DB: Dagster's instance storage;
 * database WAREHOUSE_DB_NAME, owned by the superuser, which seeds it;
 * role WAREHOUSE_DB_USER (login): CONNECT + SELECT only, also on tables created later
-  by the superuser (default privileges), and no access to the instance database.
+  by the superuser (default privileges), and no access to the instance database;
+* role ORDERS_DB_USER (login) owning schema ``orders`` of the warehouse (the orders store,
+  user_code/orders/ledger.py), its search_path there; the reader may read that schema.
 
 Passwords are (re)set from the environment on every run, so rotating one in .env and
 re-running init is enough. Passwords are sent as query parameters, never logged.
@@ -73,8 +75,9 @@ def main() -> None:
     superuser = env("POSTGRES_USER", "postgres")
     dagster_user, dagster_db = env("DAGSTER_PG_USER"), env("DAGSTER_PG_DB")
     reader, warehouse_db = env("WAREHOUSE_DB_USER"), env("WAREHOUSE_DB_NAME")
-    if len({superuser, dagster_user, reader}) != 3:
-        sys.exit("init: POSTGRES_USER, DAGSTER_PG_USER and WAREHOUSE_DB_USER must be three different roles")
+    orders_writer = env("ORDERS_DB_USER")
+    if len({superuser, dagster_user, reader, orders_writer}) != 4:
+        sys.exit("init: POSTGRES_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER and ORDERS_DB_USER must be four different roles")
     if dagster_db == warehouse_db:
         sys.exit("init: DAGSTER_PG_DB and WAREHOUSE_DB_NAME must be different databases")
 
@@ -82,23 +85,32 @@ def main() -> None:
     with conn.cursor() as cur:
         ensure_role(cur, dagster_user, env("DAGSTER_PG_PASSWORD"))
         ensure_role(cur, reader, env("WAREHOUSE_DB_PASSWORD"))
+        ensure_role(cur, orders_writer, env("ORDERS_DB_PASSWORD"))
         ensure_database(cur, dagster_db, dagster_user)
         ensure_database(cur, warehouse_db, superuser)
-        cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(warehouse_db), sql.Identifier(reader)))
+        for role in (reader, orders_writer):
+            cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(warehouse_db), sql.Identifier(role)))
     conn.close()
 
     conn = connect(warehouse_db)
-    reader_id, superuser_id = sql.Identifier(reader), sql.Identifier(superuser)
+    names = {"reader": sql.Identifier(reader), "superuser": sql.Identifier(superuser),
+             "writer": sql.Identifier(orders_writer), "db": sql.Identifier(warehouse_db)}
     with conn.cursor() as cur:
         for statement in (
             "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
             "GRANT USAGE ON SCHEMA public TO {reader}",
             "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}",
             "ALTER DEFAULT PRIVILEGES FOR ROLE {superuser} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}",
+            "CREATE SCHEMA IF NOT EXISTS orders AUTHORIZATION {writer}",
+            "ALTER SCHEMA orders OWNER TO {writer}",
+            "ALTER ROLE {writer} IN DATABASE {db} SET search_path = orders",
+            "GRANT USAGE ON SCHEMA orders TO {reader}",
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA orders GRANT SELECT ON TABLES TO {reader}",
         ):
-            cur.execute(sql.SQL(statement).format(reader=reader_id, superuser=superuser_id))
+            cur.execute(sql.SQL(statement).format(**names))
     conn.close()
-    print(f"init: warehouse {warehouse_db}: {reader} may read, not write", flush=True)
+    print(f"init: warehouse {warehouse_db}: {reader} may read, not write; {orders_writer} owns schema orders",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,13 @@ def warehouse(warehouse_path) -> WarehouseResource:
 
 
 @pytest.fixture
-def s3_resources(s3_store, warehouse) -> dict:
+def orders_db(tmp_path) -> WarehouseResource:
+    """A fresh, empty orders store per test (SQLite; the stack's Postgres in the e2e tests)."""
+    return WarehouseResource(drivername="sqlite", database=str(tmp_path / "orders.db"))
+
+
+@pytest.fixture
+def s3_resources(s3_store, warehouse, orders_db) -> dict:
     """The resources dict the docker deployment builds, against the test services."""
-    return {"object_store": s3_store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=s3_store)}
+    return {"object_store": s3_store, "warehouse": warehouse, "orders_db": orders_db,
+            "io_manager": ParquetIOManager(store=s3_store)}

@@ -3,13 +3,11 @@
 from dagster import Definitions
 
 from .assets import ORDERS_ASSETS
-from .checks import ORDERS_CHECKS
 from .jobs import daily_pipeline, daily_schedule
 from .sensors import file_sensor
 
 defs = Definitions(
     assets=ORDERS_ASSETS,
-    asset_checks=ORDERS_CHECKS,
     jobs=[daily_pipeline],
     schedules=[daily_schedule],
     sensors=[file_sensor],

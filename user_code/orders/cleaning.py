@@ -84,13 +84,16 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
         if not bytes(source[:1]):
             raise MalformedOrdersFile(f"{name}: the file is empty")
         source = io.BytesIO(source)
+    # Only the order columns are converted: a file with thousands of other columns costs
+    # what its order columns cost.
     convert = pacsv.ConvertOptions(
         column_types={column: pa.string() for column in ORDER_COLUMNS},
         null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+        include_columns=ORDER_COLUMNS,
     )
     try:
         table = pacsv.read_csv(source, convert_options=convert)
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+    except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError) as exc:
         message = str(exc).splitlines()[0]
         if "Empty CSV file" in message:
             raise MalformedOrdersFile(f"{name}: the file is empty") from exc
@@ -235,7 +238,15 @@ def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
     ``YYYY-MM-DD`` date; when amount or quantity is not a number (quantity: an integer);
     or when a later valid row has the same order_id (the last one wins).
     """
-    table = as_arrow(raw)
+    typed, quarantined = split_orders(as_arrow(raw))
+    return CleanedOrders(cleaned=to_pandas(typed), quarantined=to_pandas(quarantined))
+
+
+def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """:func:`clean_orders` on Arrow: (typed valid rows, quarantined rows with ``reason``).
+
+    Columns other than the order columns (``source_file``, ``row_no``) are carried along.
+    """
     n = table.num_rows
     dates = _parse_column(table["date"], _parse_dates)
     amounts = _parse_column(table["amount"], _parse_decimals)
@@ -270,7 +281,7 @@ def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
     quarantined = table.take(pa.array(dropped)).append_column(
         REASON, pa.array(np.asarray(REASONS, dtype=object)[code[dropped]], pa.string())
     )
-    return CleanedOrders(cleaned=to_pandas(typed), quarantined=to_pandas(quarantined))
+    return typed, quarantined
 
 
 def summarize_orders(cleaned: pd.DataFrame) -> pd.DataFrame:

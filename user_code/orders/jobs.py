@@ -16,8 +16,8 @@ daily_pipeline = define_asset_job(
 )
 
 
-# No object keys: raw_orders catches up on every incoming file not yet staged, which also
-# covers files the sensor passed over (named out of arrival order).
+# No object keys: the run catches up on every incoming file whose current version is neither
+# loaded nor rejected, a backstop for files whose sensor runs kept failing.
 daily_schedule = ScheduleDefinition(
     name="daily_schedule",
     job=daily_pipeline,

@@ -1,28 +1,36 @@
-"""file_sensor: one daily_pipeline run per new incoming/orders/*.csv object."""
+"""file_sensor: daily_pipeline runs for every new or changed incoming/orders/*.csv object,
+batched (rules in detection.py)."""
 
+from __future__ import annotations
 
 import os
-from itertools import islice
+import time
 
 from dagster import (
-    DefaultSensorStatus, RunConfig, RunRequest, SensorEvaluationContext, SensorResult, SkipReason, sensor,
+    DagsterRunStatus, DefaultSensorStatus, RunConfig, RunRequest, RunsFilter, SensorEvaluationContext, SensorResult,
+    SkipReason, sensor,
 )
 
 from ..environment import ConfigurationError
-from ..resources import ObjectStore
+from ..resources import ObjectStore, StoredObject, WarehouseResource
 from .assets import RawOrdersConfig
+from .detection import MAX_FILES_IN_FLIGHT, SensorState, plan_batches, sweep, version_id
+from .ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES
 from .jobs import daily_pipeline
+from .ledger import OrdersLedger
 from .storage import INCOMING_PREFIX, is_orders_csv
 
-MAX_RUN_REQUESTS_PER_TICK = 500
-# Objects looked at per tick, .csv or not, so a prefix full of other files cannot stall a tick.
-MAX_OBJECTS_PER_TICK = 5_000
+# A tick looks at no more than this many objects, for no longer than this, whatever the
+# prefix holds; the sweep carries on at the next tick.
+MAX_OBJECTS_PER_TICK = 10_000
+LIST_BUDGET_SECONDS = 1.5
 INTERVAL_VARIABLE = "ORDERS_SENSOR_INTERVAL_SECONDS"
 MAX_INTERVAL_SECONDS = 15
+FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
 
 
 def sensor_interval_seconds() -> int:
-    raw = os.environ.get(INTERVAL_VARIABLE) or "10"
+    raw = os.environ.get(INTERVAL_VARIABLE) or "3"
     try:
         seconds = int(raw)
     except ValueError:
@@ -32,12 +40,23 @@ def sensor_interval_seconds() -> int:
     return seconds
 
 
-def run_request_for(key: str, etag: str) -> RunRequest:
+def run_request_for(batch: list[StoredObject], run_key: str) -> RunRequest:
+    keys = [o.key for o in batch]
     return RunRequest(
-        run_key=f"{key}:{etag}",
-        run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[key])}),
-        tags={"orders/object_key": key, "orders/etag": etag, "orders/mode": "file"},
+        run_key=run_key,
+        run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=keys)}),
+        tags={"orders/mode": "files", "orders/files": str(len(keys)), "orders/first_key": keys[0][:200]},
     )
+
+
+def finished_run_keys(context: SensorEvaluationContext, state: SensorState) -> set[str]:
+    """Run keys of this sensor's in-flight batches whose run has finished (one query)."""
+    if not state.in_flight:
+        return set()
+    runs = context.instance.get_runs(filters=RunsFilter(
+        job_name=daily_pipeline.name, statuses=FINISHED, tags={"dagster/run_key": list(state.in_flight)},
+    ))
+    return {run.tags.get("dagster/run_key") for run in runs}
 
 
 @sensor(
@@ -45,30 +64,66 @@ def run_request_for(key: str, etag: str) -> RunRequest:
     job=daily_pipeline,
     minimum_interval_seconds=sensor_interval_seconds(),
     default_status=DefaultSensorStatus.RUNNING,
-    description="One daily_pipeline run per new incoming/orders/*.csv object.",
+    description="daily_pipeline runs, in batches, for every new or re-uploaded incoming/orders/*.csv object.",
 )
-def file_sensor(context: SensorEvaluationContext, object_store: ObjectStore) -> SensorResult:
-    """Request one run per new orders CSV, resuming after the last key seen.
+def file_sensor(context: SensorEvaluationContext, object_store: ObjectStore, orders_db: WarehouseResource) -> SensorResult:
+    """Request runs for the incoming orders files whose current version is not loaded yet.
 
-    The cursor is the last object key this sensor looked at; each tick lists only keys
-    after it (S3 ``StartAfter``), so a tick costs the same with 10 or 10,000 old objects
-    in the prefix. A tick requests at most ``MAX_RUN_REQUESTS_PER_TICK`` runs and looks at
-    most at ``MAX_OBJECTS_PER_TICK`` objects; the cursor advances only over what it looked
-    at, and the next tick carries on from there.
-
-    This assumes keys sort in arrival order (e.g. timestamped names). A file whose key
-    sorts before the cursor when it arrives, or an object re-uploaded under an old key,
-    is not seen here: the daily catch-up run (``daily_schedule``) ingests every incoming
-    file that is not staged yet. ``run_key`` is ``<key>:<etag>``, so an identical object
-    never launches a second run even if the cursor is reset.
+    Loaded and rejected versions come from the orders ledger, so a cursor reset never
+    ingests a version twice (a repeated request loads nothing: the run checks again).
     """
-    requests, last_key = [], None
-    for item in islice(object_store.list_objects(INCOMING_PREFIX, start_after=context.cursor), MAX_OBJECTS_PER_TICK):
-        last_key = item.key
-        if is_orders_csv(item.key):
-            requests.append(run_request_for(item.key, item.etag))
-            if len(requests) >= MAX_RUN_REQUESTS_PER_TICK:
+    now = time.time()
+    state = SensorState.parse(context.cursor)
+    ledger = OrdersLedger(orders_db)
+    segments, state.position = _sweep(object_store, state.position)
+    known = [ledger.known_versions(segment[0].key, segment[-1].key) for segment in segments]
+    loaded = {k: e for versions, _ in known for k, e in versions.items()}
+    rejected = set().union(*(r for _, r in known)) if known else set()
+
+    def settled(key: str, etag: str) -> bool:
+        return loaded.get(key) == etag or (key, etag) in rejected
+
+    finished = finished_run_keys(context, state)
+    done_loaded, done_rejected = ledger.versions_of(state.keys_of(finished))
+    given_up = state.finish(
+        finished, lambda key, etag: done_loaded.get(key) == etag or (key, etag) in done_rejected, now,
+    )
+    for vid in given_up:
+        context.log.warning(f"Giving up on {vid} after repeated failed runs; the daily catch-up run will try again.")
+
+    busy = state.in_flight_versions()
+    pending, waiting = [], 0
+    for item in (o for segment in segments for o in segment):
+        if not is_orders_csv(item.key) or version_id(item.key, item.etag) in busy:
+            continue
+        if settled(item.key, item.etag):
+            state.retries.pop(version_id(item.key, item.etag), None)
+            continue
+        attempt = state.attempt_of(item, now)
+        if attempt is None:
+            waiting += 1
+        else:
+            pending.append((attempt, item))
+
+    requests, room = [], MAX_FILES_IN_FLIGHT - state.files_in_flight()
+    for attempt in sorted({a for a, _ in pending}):
+        items = [item for a, item in pending if a == attempt]
+        for batch in plan_batches(items, MAX_BATCH_FILES, MAX_BATCH_BYTES):
+            if len(batch) > room:
                 break
-    if last_key is None:
-        return SensorResult(skip_reason=SkipReason(f"No new objects under {INCOMING_PREFIX}."))
-    return SensorResult(run_requests=requests, cursor=last_key)
+            room -= len(batch)
+            requests.append(run_request_for(batch, state.request(batch, attempt, now)))
+    if not requests:
+        seen = sum(len(s) for s in segments)
+        reason = f"No new or changed files under {INCOMING_PREFIX} ({seen} objects looked at"
+        reason += f", {waiting} waiting to be retried)." if waiting else ")."
+        return SensorResult(skip_reason=SkipReason(reason), cursor=state.dump())
+    return SensorResult(run_requests=requests, cursor=state.dump())
+
+
+def _sweep(store: ObjectStore, position: str | None):
+    return sweep(
+        lambda after: store.list_objects(INCOMING_PREFIX, start_after=after),
+        lambda: store.list_objects(INCOMING_PREFIX),
+        position, MAX_OBJECTS_PER_TICK, LIST_BUDGET_SECONDS,
+    )

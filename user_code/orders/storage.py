@@ -1,24 +1,60 @@
-"""Where the orders domain keeps things in the object store (docs/CONTRACT.md) and how
-one incoming file is staged."""
+"""Where the orders domain keeps things in the object store (docs/CONTRACT.md), and how one
+incoming file is read: size-capped, streamed to a temporary file, only the order columns
+parsed.
+
+Every incoming file stays where the producer put it (``incoming/orders/``); the pipeline
+writes a parsed copy per key to ``staging/raw_orders/`` and the rows it drops to
+``quarantine/cleaned_orders/<run id>.parquet``.
+"""
 
 from __future__ import annotations
 
-import io
+import os
+import tempfile
 from urllib.parse import quote, unquote
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from ..environment import ConfigurationError
 from ..io_managers import to_parquet_bytes
-from ..resources import ObjectStore
-from ..sample_data import ORDER_COLUMNS
-from .cleaning import SOURCE_FILE, read_orders_csv
+from ..resources import ObjectStore, StoredObject
+from .cleaning import SOURCE_FILE, MalformedOrdersFile, read_orders_csv
 
 INCOMING_PREFIX = "incoming/orders/"
 STAGING_PREFIX = "staging/raw_orders/"
 QUARANTINE_PREFIX = "quarantine/cleaned_orders/"
+SUMMARY_KEY = "lake/orders_summary.parquet"
 PARQUET = ".parquet"
-RAW_SCHEMA = pa.schema([(column, pa.string()) for column in [*ORDER_COLUMNS, SOURCE_FILE]])
+ROW_NO = "row_no"
+
+MAX_FILE_MB_VARIABLE = "ORDERS_MAX_FILE_MB"
+DEFAULT_MAX_FILE_MB = 1024
+
+
+class RejectedOrdersFile(ValueError):
+    """This version of an incoming file cannot be ingested (malformed or over the size cap);
+    the message says why. It is recorded, and not retried until the content changes."""
+
+    def __init__(self, version: StoredObject, reason: str):
+        super().__init__(reason)
+        self.version = version
+
+
+def max_file_bytes() -> int:
+    """The size cap of one incoming file (``ORDERS_MAX_FILE_MB``, default 1024 MB).
+
+    Parsing needs about 2-3x the file size in memory, so keep the cap under a third of the
+    run containers' memory limit (``mem_limit`` in dagster.yaml).
+    """
+    raw = os.environ.get(MAX_FILE_MB_VARIABLE) or str(DEFAULT_MAX_FILE_MB)
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{MAX_FILE_MB_VARIABLE}={raw!r} is not a number of megabytes.") from None
+    if megabytes <= 0:
+        raise ConfigurationError(f"{MAX_FILE_MB_VARIABLE}={raw!r} must be positive.")
+    return int(megabytes * 1024 * 1024)
 
 
 def is_orders_csv(key: str) -> bool:
@@ -41,35 +77,38 @@ def quarantine_key(run_id: str) -> str:
     return f"{QUARANTINE_PREFIX}{quote(run_id, safe='')}{PARQUET}"
 
 
-def stage_file(store: ObjectStore, object_key: str) -> pa.Table:
-    """Parse one incoming CSV and write it, with its ``source_file``, to its staging key.
+def _check_size(version: StoredObject, cap: int) -> None:
+    if version.size > cap:
+        raise RejectedOrdersFile(version, 
+            f"{version.key}: {version.size / 2**20:.1f} MB is over the {cap / 2**20:.0f} MB cap "
+            f"({MAX_FILE_MB_VARIABLE}); it stays in the bucket. Split the file, or raise the cap "
+            "together with the run containers' memory limit.",
+        )
 
-    Raises ``MalformedOrdersFile`` (nothing is written) or the store's errors.
+
+def read_incoming(store: ObjectStore, key: str, cap: int) -> tuple[StoredObject, pa.Table]:
+    """The version of ``key`` that was read, and its order columns (strings) with
+    ``source_file`` and ``row_no`` (the row's position in the file).
+
+    The object is streamed to a temporary file, so memory holds the parsed columns only.
+    Raises :class:`RejectedOrdersFile` (malformed, or over ``cap`` bytes) or the store's errors.
     """
-    table = read_orders_csv(store.get_bytes(object_key), name=object_key)
-    table = table.append_column(SOURCE_FILE, pa.repeat(pa.scalar(object_key, pa.string()), table.num_rows))
-    store.put_bytes(staging_key(object_key), to_parquet_bytes(table))
-    return table
+    _check_size(store.head(key), cap)
+    with tempfile.NamedTemporaryFile(prefix="orders-", suffix=".csv") as local:
+        version = store.download(key, local)
+        local.flush()
+        _check_size(version, cap)  # re-uploaded, bigger, since the HEAD
+        try:
+            table = read_orders_csv(local.name, name=key)
+        except MalformedOrdersFile as exc:
+            raise RejectedOrdersFile(version, str(exc)) from exc
+    n = table.num_rows
+    table = table.append_column(SOURCE_FILE, pa.repeat(pa.scalar(key, pa.string()), n))
+    return version, table.append_column(ROW_NO, pa.array(np.arange(n, dtype=np.int64)))
 
 
-def staged_sources(store: ObjectStore) -> dict[str, str]:
-    """Incoming key -> staging key, for every staged file, in incoming-key order."""
-    staged = {}
-    for item in store.list_objects(STAGING_PREFIX):
-        source = source_of_staging_key(item.key)
-        if source is not None:
-            staged[source] = item.key
-    return dict(sorted(staged.items()))
-
-
-def read_staged(store: ObjectStore, staged: dict[str, str], fresh: dict[str, pa.Table]) -> pa.Table:
-    """The union of the ``staged`` files (see :func:`staged_sources`), in order, rows in file order.
-
-    ``fresh`` maps incoming keys staged by this run to the tables :func:`stage_file`
-    returned: those are used as they are instead of being read back from the store.
-    """
-    tables = [
-        fresh[source] if source in fresh else pq.read_table(io.BytesIO(store.get_bytes(key)))
-        for source, key in staged.items()
-    ]
-    return pa.concat_tables([RAW_SCHEMA.empty_table(), *(t.select(RAW_SCHEMA.names) for t in tables)])
+def stage(store: ObjectStore, key: str, table: pa.Table) -> str:
+    """Write the parsed file to its staging key (readable by any Parquet tool)."""
+    target = staging_key(key)
+    store.put_bytes(target, to_parquet_bytes(table))
+    return target

@@ -1,12 +1,12 @@
-"""Running the orders graph against test resources."""
+"""Running the orders step against test resources."""
 
 import pytest
 from dagster import RunConfig, materialize
 
 from user_code.io_managers import ParquetIOManager
-from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig, raw_orders
-from user_code.orders.checks import ORDERS_CHECKS
-from user_code.orders.storage import INCOMING_PREFIX
+from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
+from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
+from user_code.io_managers import from_parquet_bytes
 
 
 def put_csv(store, name: str, data: bytes) -> str:
@@ -15,21 +15,23 @@ def put_csv(store, name: str, data: bytes) -> str:
     return key
 
 
-def run_orders(resources: dict, keys: list[str] | None = None, assets=None, raise_on_error: bool = True):
-    """materialize() the orders graph (with its checks); ``keys=None`` is catch-up mode."""
-    assets = assets or ORDERS_ASSETS
-    config = RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=keys or [])}) if raw_orders in assets else None
-    return materialize(
-        [*assets, *ORDERS_CHECKS], resources=resources, run_config=config,
-        raise_on_error=raise_on_error,
-    )
+def run_orders(resources: dict, keys: list[str] | None = None, raise_on_error: bool = True):
+    """materialize() the orders step (with its checks); ``keys=None`` is catch-up mode."""
+    config = RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=keys or [])})
+    return materialize(ORDERS_ASSETS, resources=resources, run_config=config, raise_on_error=raise_on_error)
 
 
 def output_metadata(result, asset_name: str) -> dict:
-    [materialization] = result.asset_materializations_for_node(asset_name)
-    return {key: value.value for key, value in materialization.metadata.items()}
+    [materialization] = [m for m in result.get_asset_materialization_events()
+                         if m.asset_key.to_user_string() == asset_name]
+    return {key: value.value for key, value in materialization.materialization.metadata.items()}
+
+
+def summary_of(store):
+    return from_parquet_bytes(store.get_bytes(SUMMARY_KEY))
 
 
 @pytest.fixture
-def local_resources(local_store, warehouse) -> dict:
-    return {"object_store": local_store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=local_store)}
+def local_resources(local_store, warehouse, orders_db) -> dict:
+    return {"object_store": local_store, "warehouse": warehouse, "orders_db": orders_db,
+            "io_manager": ParquetIOManager(store=local_store)}

@@ -1,38 +1,47 @@
-"""file_sensor, daily_schedule and the blocking checks."""
+"""file_sensor (detection, batching, retries) and daily_schedule."""
 
 import datetime as dt
+import json
 import time
 from contextlib import contextmanager
 
-import pandas as pd
 import pytest
 from dagster import (
-    AssetKey, DefaultScheduleStatus, Definitions, DefaultSensorStatus, asset, build_schedule_context,
-    build_sensor_context,
+    DagsterInstance, DagsterRun, DagsterRunStatus, DefaultScheduleStatus, DefaultSensorStatus,
+    build_schedule_context, build_sensor_context,
 )
 
-from user_code.orders import defs
-from user_code.orders.assets import ORDERS_ASSETS, cleaned_orders, orders_summary, raw_orders
-from user_code.orders.checks import duplicated_order_ids, negative_total_dates
-from user_code.orders.jobs import daily_pipeline, daily_schedule
-from user_code.orders.sensors import MAX_RUN_REQUESTS_PER_TICK, file_sensor, sensor_interval_seconds
 from user_code.environment import ConfigurationError
+from user_code.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
+from user_code.orders.jobs import daily_schedule
+from user_code.orders.sensors import file_sensor, sensor_interval_seconds
+from user_code.resources import StoredObject
 
 from .conftest import put_csv, run_orders
 from .helpers import csv_bytes
 
 ROW = csv_bytes("1,2023-01-01,1,10,1")
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def tick(store, cursor=None):
-    with build_sensor_context(cursor=cursor, resources={"object_store": store}) as context:
-        return file_sensor(context)
+def tick(resources, cursor=None, instance=None):
+    resources = {"object_store": resources["object_store"], "orders_db": resources["orders_db"]}
+    with DagsterInstance.ephemeral() as ephemeral:
+        with build_sensor_context(cursor=cursor, resources=resources, instance=instance or ephemeral) as context:
+            return file_sensor(context)
+
+
+def requested(result) -> list[list[str]]:
+    return [r.run_config["ops"]["raw_orders"]["config"]["object_keys"] for r in result.run_requests]
+
+
+def obj(key: str, size: int = 10) -> StoredObject:
+    return StoredObject(key, "e-" + key, size, T0)
 
 
 @contextmanager
 def many_objects(s3_store, keys: list[str]):
-    """Objects straight into the in-process moto backend, removed the same way afterwards
-    (10,000 PUTs and DELETEs over HTTP take over a minute)."""
+    """Objects straight into the in-process moto backend (10,000 PUTs over HTTP take a minute)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
 
@@ -46,85 +55,145 @@ def many_objects(s3_store, keys: list[str]):
             backend.delete_object(s3_store.bucket, key)
 
 
-def requested_keys(result) -> list[str]:
-    return [r.run_config["ops"]["raw_orders"]["config"]["object_keys"][0] for r in result.run_requests]
-
-
-def test_new_file_gives_one_run_request(s3_store):
+def test_a_new_file_gets_a_run_of_its_own(s3_resources, s3_store):
     key = put_csv(s3_store, "2023-01-01.csv", ROW)
     s3_store.put_bytes("incoming/orders/notes.txt", b"x")
-    result = tick(s3_store)
+    result = tick(s3_resources)
     [request] = result.run_requests
-    etag = next(o.etag for o in s3_store.list_objects(key))
-    assert request.run_key == f"{key}:{etag}"
-    assert request.run_config["ops"] == {"raw_orders": {"config": {"object_keys": [key]}}}
-    assert request.tags["orders/object_key"] == key
+    assert requested(result) == [[key]]
+    assert request.run_key.startswith("orders:") and request.run_key.endswith(":0")
+    assert request.tags["orders/files"] == "1"
     assert request.job_name in (None, "daily_pipeline")
-    assert result.cursor == "incoming/orders/notes.txt"  # looked-at keys are not looked at again
+    assert key in json.dumps(json.loads(result.cursor)["in_flight"])
 
 
-def test_same_file_gives_nothing_and_cursor_advances(s3_store):
+def test_a_batch_in_flight_is_not_requested_again(s3_resources, s3_store):
     put_csv(s3_store, "a.csv", ROW)
-    first = tick(s3_store)
-    assert first.cursor == "incoming/orders/a.csv"
-    second = tick(s3_store, first.cursor)
-    assert not second.run_requests and second.skip_reason
-    put_csv(s3_store, "b.csv", ROW)
-    third = tick(s3_store, first.cursor)
-    assert requested_keys(third) == ["incoming/orders/b.csv"] and third.cursor == "incoming/orders/b.csv"
+    first = tick(s3_resources)
+    second = tick(s3_resources, first.cursor)
+    assert not second.run_requests and "No new or changed files" in second.skip_reason.skip_message
 
 
-def test_identical_reupload_has_the_same_run_key(s3_store):
-    put_csv(s3_store, "a.csv", ROW)
-    before = tick(s3_store).run_requests[0].run_key
-    put_csv(s3_store, "a.csv", ROW)
-    assert tick(s3_store).run_requests[0].run_key == before  # Dagster dedupes run keys
-    put_csv(s3_store, "a.csv", ROW + b"2,2023-01-01,1,5,1\n")
-    assert tick(s3_store).run_requests[0].run_key != before
+def test_loaded_versions_are_never_requested_again_even_after_a_cursor_reset(s3_resources, s3_store):
+    key = put_csv(s3_store, "a.csv", ROW)
+    run_orders(s3_resources, [key])
+    assert not tick(s3_resources).run_requests  # no cursor at all
+    put_csv(s3_store, "a.csv", ROW)  # identical content: same ETag
+    assert not tick(s3_resources).run_requests
+    put_csv(s3_store, "a.csv", ROW + b"2,2023-01-01,1,5,1\n")  # a correction
+    assert requested(tick(s3_resources)) == [[key]]
 
 
-def drain(store, cursor=None) -> tuple[list[str], float]:
-    """Tick until nothing is requested: every requested key, and the slowest tick's time."""
-    seen, slowest = [], 0.0
-    while True:
-        start = time.perf_counter()
-        result = tick(store, cursor)
-        slowest = max(slowest, time.perf_counter() - start)
-        if not result.run_requests:
-            return seen, slowest
-        assert len(result.run_requests) <= MAX_RUN_REQUESTS_PER_TICK
-        seen += requested_keys(result)
-        cursor = result.cursor
+def test_names_that_sort_before_loaded_ones_are_found(s3_resources, s3_store):
+    run_orders(s3_resources, [put_csv(s3_store, "north.csv", ROW)])
+    cursor = tick(s3_resources).cursor
+    early = put_csv(s3_store, "east.csv", ROW)
+    assert requested(tick(s3_resources, cursor)) == [[early]]
 
 
-def test_ten_thousand_objects_on_s3(s3_store):
+def test_rejected_versions_wait_for_new_content(s3_resources, s3_store):
+    key = put_csv(s3_store, "bad.csv", b"nonsense")
+    run_orders(s3_resources, [key], raise_on_error=False)
+    assert not tick(s3_resources).run_requests
+    put_csv(s3_store, "bad.csv", ROW)
+    assert requested(tick(s3_resources)) == [[key]]
+
+
+def test_a_burst_is_batched(s3_resources, s3_store):
+    keys = [put_csv(s3_store, f"{i:03d}.csv", ROW) for i in range(230)]
+    batches = requested(tick(s3_resources))
+    assert [len(b) for b in batches] == [100, 100, 30]
+    assert sorted(k for b in batches for k in b) == keys
+
+
+def test_batches_are_bounded_by_bytes():
+    items = [obj("a", 60), obj("b", 60), obj("c", 10), obj("d", 200), obj("e", 1)]
+    assert [[o.key for o in b] for b in plan_batches(items, max_files=10, max_bytes=100)] == [
+        ["a"], ["b", "c"], ["d"], ["e"],
+    ]
+    assert plan_batches([], 10, 100) == []
+
+
+def test_sweep_visits_every_object_within_budgeted_ticks():
+    keys = [f"k{i:02d}" for i in range(10)]
+
+    def after(position):
+        return (obj(k) for k in keys if k > position)
+
+    def start():
+        return (obj(k) for k in keys)
+
+    seen, position = set(), None
+    for _ in range(4):  # ceil(10 / 3) ticks
+        segments, position = sweep(after, start, position, max_objects=3, budget_s=60)
+        assert sum(map(len, segments)) <= 3
+        seen |= {o.key for s in segments for o in s}
+    assert seen == set(keys)
+    segments, position = sweep(after, start, None, max_objects=100, budget_s=60)
+    assert [o.key for o in segments[0]] == keys and position is None
+
+
+def test_sweep_stops_at_its_time_budget():
+    clock = iter(range(100)).__next__  # one "second" per call
+    segments, position = sweep(lambda p: iter(()), lambda: (obj(f"k{i}") for i in range(50)), None,
+                               max_objects=1_000, budget_s=3, clock=clock)
+    assert sum(map(len, segments)) == 4 and position == "k3"
+
+
+def test_a_failed_run_is_retried_with_backoff_then_given_up():
+    state = SensorState()
+    item = obj("incoming/orders/a.csv")
+    run_key = state.request([item], attempt=0, now=0)
+    never = lambda key, etag: False  # noqa: E731
+    assert state.finish([run_key], never, now=10) == []
+    assert state.attempt_of(item, now=10) is None  # backing off
+    assert state.attempt_of(item, now=31) == 1
+    now = 31
+    for attempt in range(1, MAX_ATTEMPTS):
+        run_key = state.request([item], attempt=attempt, now=now)
+        given_up = state.finish([run_key], never, now=now)
+        now += 10_000
+    assert given_up == [f"{item.key}@{item.etag}"] and state.attempt_of(item, now) is None
+    assert SensorState.parse(state.dump()) == state
+
+
+def test_a_finished_run_that_loaded_its_files_leaves_nothing_to_retry():
+    state = SensorState()
+    run_key = state.request([obj("incoming/orders/a.csv")], attempt=0, now=0)
+    assert state.finish(["another run"], lambda k, e: True, now=5) == [] and run_key in state.in_flight
+    state.finish([run_key], lambda k, e: True, now=5)
+    assert state.in_flight == {} and state.retries == {}
+
+
+def test_the_sensor_retries_the_files_of_a_failed_run(s3_resources, s3_store):
+    key = put_csv(s3_store, "a.csv", ROW)
+    with DagsterInstance.ephemeral() as instance:
+        first = tick(s3_resources, instance=instance)
+        [request] = first.run_requests
+        instance.add_run(DagsterRun(job_name="daily_pipeline", status=DagsterRunStatus.FAILURE,
+                                    tags={"dagster/run_key": request.run_key}))
+        state = SensorState.parse(tick(s3_resources, first.cursor, instance).cursor)
+        assert state.in_flight == {} and list(state.retries) == [f"{key}@{s3_store.head(key).etag}"]
+        state.retries[next(iter(state.retries))][1] = time.time() - 1  # the back-off is over
+        [retry] = tick(s3_resources, state.dump(), instance).run_requests
+        assert retry.run_key.endswith(":1") and requested(tick(s3_resources, state.dump(), instance)) == [[key]]
+
+
+def test_an_old_cursor_format_starts_a_fresh_sweep():
+    assert SensorState.parse("incoming/orders/x.csv") == SensorState()
+
+
+def test_ten_thousand_objects_on_s3(s3_resources, s3_store):
     keys = [f"incoming/orders/{i:05d}.csv" for i in range(10_000)]
     with many_objects(s3_store, keys):
-        first = tick(s3_store)
-        assert requested_keys(first) == keys[:MAX_RUN_REQUESTS_PER_TICK]
-        assert first.cursor == keys[MAX_RUN_REQUESTS_PER_TICK - 1]  # only over what was requested
-        seen, slowest = drain(s3_store, keys[-1200])  # across an S3 page boundary
-    assert seen == keys[-1199:]
-    assert slowest < 5, f"slowest tick took {slowest:.2f}s"
-
-
-def test_ten_thousand_objects_locally(local_store):
-    folder = local_store._path("incoming/orders/x").parent
-    folder.mkdir(parents=True)
-    keys = [f"incoming/orders/{i:05d}.csv" for i in range(10_000)]
-    for key in keys:
-        local_store._path(key).write_bytes(b"x")
-    (folder / "zz_notes.txt").write_bytes(b"x")
-    first = tick(local_store)
-    assert requested_keys(first) == keys[:MAX_RUN_REQUESTS_PER_TICK]
-    seen, slowest = drain(local_store, keys[-1100])
-    assert seen == keys[-1099:]
-    assert slowest < 5, f"slowest tick took {slowest:.2f}s"
+        result = tick(s3_resources)
+        batches = requested(result)
+    assert sum(map(len, batches)) == 2_000  # MAX_FILES_IN_FLIGHT
+    assert all(len(b) == 100 for b in batches)
 
 
 def test_sensor_definition():
     assert file_sensor.default_status == DefaultSensorStatus.RUNNING
-    assert file_sensor.minimum_interval_seconds == 10
     assert file_sensor.job_name == "daily_pipeline"
 
 
@@ -141,49 +210,7 @@ def test_sensor_interval_from_environment(monkeypatch, value, ok):
 def test_schedule_evaluation():
     assert daily_schedule.cron_schedule == "0 2 * * *"
     assert daily_schedule.default_status == DefaultScheduleStatus.RUNNING
-    assert daily_schedule.execution_timezone == "UTC"
-    assert daily_schedule.job_name == "daily_pipeline"
     context = build_schedule_context(scheduled_execution_time=dt.datetime(2024, 1, 2, 2, tzinfo=dt.timezone.utc))
     [request] = daily_schedule.evaluate_tick(context).run_requests
     assert request.run_config["ops"] == {"raw_orders": {"config": {"object_keys": []}}}
     assert request.tags["orders/mode"] == "catch-up"
-
-
-def test_job_covers_the_three_assets_and_their_checks(s3_resources):
-    job = Definitions.merge(defs, Definitions(resources=s3_resources)).resolve_job_def("daily_pipeline")
-    assert job.asset_layer.selected_asset_keys == {AssetKey(a.key.path) for a in ORDERS_ASSETS}
-    assert {c.name for c in job.asset_layer.asset_graph.asset_check_keys} == {
-        "cleaned_orders_unique_order_id", "orders_summary_not_empty", "orders_summary_no_negative_totals",
-    }
-    for assets_def in (raw_orders, cleaned_orders, orders_summary):
-        assert assets_def.op.retry_policy is not None
-
-
-def test_check_helpers():
-    assert duplicated_order_ids(pd.DataFrame({"order_id": ["1", "2", "1"]})) == ["1"]
-    summary = pd.DataFrame({"date": ["d1", "d2"], "total_amount": [1.0, -1.0], "total_quantity": [1, 1],
-                            "order_count": [1, 1]})
-    assert negative_total_dates(summary) == ["d2"]
-
-
-def test_negative_totals_fail_the_blocking_check(s3_resources, s3_store):
-    key = put_csv(s3_store, "refunds.csv", csv_bytes("1,2023-01-01,1,-50,1", "2,2023-01-01,1,10,1"))
-    result = run_orders(s3_resources, [key], raise_on_error=False)
-    assert not result.success
-    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
-    assert checks["orders_summary_no_negative_totals"].passed is False
-    assert checks["orders_summary_no_negative_totals"].metadata["examples"].value == ["2023-01-01"]
-    assert checks["orders_summary_not_empty"].passed is True
-
-
-def test_failing_unique_check_stops_downstream(s3_resources):
-    @asset(key="cleaned_orders")
-    def duplicated_cleaned_orders() -> pd.DataFrame:
-        return pd.DataFrame({"order_id": ["1", "1"], "date": [dt.date(2023, 1, 1)] * 2, "amount": [1.0, 2.0],
-                             "quantity": [1, 1], "customer_id": ["1", "1"]})
-
-    result = run_orders(s3_resources, assets=[duplicated_cleaned_orders, orders_summary], raise_on_error=False)
-    assert not result.success
-    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"cleaned_orders_unique_order_id": False}
-    assert not result.asset_materializations_for_node("orders_summary")

@@ -1,0 +1,307 @@
+"""The orders store: every ingested file's rows, which file version each key holds, and
+the per-date summary, kept in SQL so that one file costs the same however long the
+history is.
+
+Tables (schema ``orders`` on the warehouse server; the same names in the local SQLite file):
+
+* ``orders_files``: one row per incoming key, the version (ETag) whose rows are loaded.
+  A key + ETag in here is never ingested again (the sensor and every run check it).
+* ``orders_rejected``: key + ETag versions that could not be ingested (malformed,
+  oversize), with the reason; they are not retried until the content changes.
+* ``orders_rows``: the valid rows of every loaded file version, with the file's
+  ``source_modified``. Re-uploading a key replaces its rows.
+* ``orders_summary_by_date``: the totals per date over the *winning* row of each
+  order_id, maintained by deltas.
+
+"Later upload wins": among all rows with one ``order_id`` the winner is the one with the
+greatest (``source_modified`` = the object's LastModified, then ``source_key``, then its
+row number in the file). A commit recomputes the winners only for the order_ids that the
+committed files had or have, and adds the difference to the touched dates, so its cost
+follows the files, not the history.
+
+Commits take a transaction-scoped advisory lock (Postgres), so concurrent runs apply
+their deltas one after the other and never lose each other's updates.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from ..resources import WarehouseResource
+
+# pg_advisory_xact_lock key of the orders store ("ORDR"): commits and summary snapshots.
+LOCK_KEY = 0x4F52_4452
+
+ROW_COLUMNS = ["source_key", "row_no", "order_id", "date", "customer_id", "amount", "quantity", "source_modified"]
+
+metadata = sa.MetaData()
+files_table = sa.Table(
+    "orders_files", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("etag", sa.Text, nullable=False),
+    sa.Column("last_modified", sa.DateTime, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("run_id", sa.Text, nullable=False),
+    sa.Column("ingested_at", sa.DateTime, nullable=False),
+)
+rejected_table = sa.Table(
+    "orders_rejected", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("etag", sa.Text, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Text, nullable=False),
+    sa.Column("rejected_at", sa.DateTime, nullable=False),
+)
+rows_table = sa.Table(
+    "orders_rows", metadata,
+    sa.Column("source_key", sa.Text, primary_key=True),
+    sa.Column("row_no", sa.BigInteger, primary_key=True),
+    sa.Column("order_id", sa.Text, nullable=False, index=True),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("customer_id", sa.Text),
+    sa.Column("amount", sa.Numeric, nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("source_modified", sa.DateTime, nullable=False),
+)
+summary_table = sa.Table(
+    "orders_summary_by_date", metadata,
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("total_amount", sa.Numeric, nullable=False),
+    sa.Column("total_quantity", sa.BigInteger, nullable=False),
+    sa.Column("order_count", sa.BigInteger, nullable=False),
+)
+
+_WINNERS = """
+CREATE TEMP TABLE {name} AS
+SELECT order_id, date, amount, quantity FROM (
+  SELECT r.order_id, r.date, r.amount, r.quantity,
+         ROW_NUMBER() OVER (PARTITION BY r.order_id
+                            ORDER BY r.source_modified DESC, r.source_key DESC, r.row_no DESC) AS rank
+  FROM orders_rows r JOIN affected_ids a ON a.order_id = r.order_id
+) ranked WHERE rank = 1
+"""
+_APPLY_DELTA = """
+INSERT INTO orders_summary_by_date (date, total_amount, total_quantity, order_count)
+SELECT date, SUM(sign * amount), SUM(sign * quantity), SUM(sign) FROM (
+  SELECT date, amount, quantity, -1 AS sign FROM winners_before
+  UNION ALL
+  SELECT date, amount, quantity, 1 AS sign FROM winners_after
+) delta WHERE true GROUP BY date
+ON CONFLICT (date) DO UPDATE SET
+  total_amount = orders_summary_by_date.total_amount + excluded.total_amount,
+  total_quantity = orders_summary_by_date.total_quantity + excluded.total_quantity,
+  order_count = orders_summary_by_date.order_count + excluded.order_count
+"""
+_TEMP_TABLES = ("batch_rows", "affected_ids", "winners_before", "winners_after")
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """The valid rows of one version of one incoming file, ready to load."""
+
+    key: str
+    etag: str
+    size: int
+    last_modified: dt.datetime
+    rows: pa.Table
+    """order_id, date (date32), customer_id, amount (float64), quantity (int64), row_no."""
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    loaded: dict[str, int]
+    """key -> rows loaded, for the files this commit loaded."""
+    already_loaded: list[str]
+    """keys whose version was loaded before (a resumed or repeated run): left alone."""
+    dates_touched: int
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+class OrdersLedger:
+    """The orders tables, through a :class:`WarehouseResource` with write access."""
+
+    def __init__(self, database: WarehouseResource):
+        self.database = database
+        self.engine = database.get_engine()
+        self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def locked(self) -> Iterator[sa.Connection]:
+        """A transaction holding the orders lock (Postgres: an advisory lock; SQLite locks
+        the whole file for writers anyway). Creates the tables on first use."""
+        with self.database.connect() as conn, conn.begin():
+            if self.is_postgres:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            metadata.create_all(conn, checkfirst=True)
+            yield conn
+
+    def uri(self, table: str) -> str:
+        """Where a table of the store is, without the password."""
+        return f"{self.database.url().render_as_string(hide_password=True)}#{table}"
+
+    # --- what is known about incoming objects ----------------------------------------
+    def known_versions(self, first_key: str, last_key: str) -> tuple[dict[str, str], set[tuple[str, str]]]:
+        """For keys in [first_key, last_key]: key -> loaded ETag, and rejected (key, ETag) pairs.
+
+        One range scan per table on the primary key, whatever the number of keys.
+        """
+        return self._versions(sa.text("key >= :lo AND key <= :hi"), {"lo": first_key, "hi": last_key})
+
+    def versions_of(self, keys: list[str]) -> tuple[dict[str, str], set[tuple[str, str]]]:
+        """:meth:`known_versions` for a list of keys."""
+        if not keys:
+            return {}, set()
+        return self._versions(sa.text("key IN :keys").bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys})
+
+    def _versions(self, where: sa.TextClause, params: dict) -> tuple[dict[str, str], set[tuple[str, str]]]:
+        with self.database.connect() as conn:
+            if not sa.inspect(conn).has_table("orders_files"):
+                return {}, set()
+            loaded, rejected = (
+                conn.execute(sa.select(table.c.key, table.c.etag).where(where), params).all()
+                for table in (files_table, rejected_table)
+            )
+        return dict(loaded), set(map(tuple, rejected))
+
+    def reject(self, key: str, etag: str, reason: str, run_id: str) -> None:
+        with self.locked() as conn:
+            conn.execute(rejected_table.delete().where(rejected_table.c.key == key, rejected_table.c.etag == etag))
+            conn.execute(rejected_table.insert(), {
+                "key": key, "etag": etag, "reason": reason, "run_id": run_id,
+                "rejected_at": _naive_utc(dt.datetime.now(dt.timezone.utc)),
+            })
+
+    # --- loading -------------------------------------------------------------------------
+    def commit(self, files: list[FileRows], run_id: str) -> CommitResult:
+        """Load ``files`` (each replacing its key's earlier rows) and apply the summary delta,
+        in one transaction. Versions already loaded are skipped, so a retried or repeated
+        run ingests nothing twice."""
+        with self.locked() as conn:
+            current = dict(conn.execute(
+                sa.select(files_table.c.key, files_table.c.etag)
+                .where(files_table.c.key.in_([f.key for f in files]))
+            ).all()) if files else {}
+            fresh = [f for f in files if current.get(f.key) != f.etag]
+            skipped = [f.key for f in files if current.get(f.key) == f.etag]
+            if not fresh:
+                return CommitResult({}, skipped, 0)
+            keys = [f.key for f in fresh]
+            self._drop_temp_tables(conn)
+            conn.execute(sa.text(
+                "CREATE TEMP TABLE batch_rows (source_key TEXT, row_no BIGINT, order_id TEXT, date DATE, "
+                "customer_id TEXT, amount NUMERIC, quantity BIGINT, source_modified TIMESTAMP)"
+            ))
+            self._load_rows(conn, fresh)
+            in_keys = sa.bindparam("keys", expanding=True)
+            conn.execute(sa.text(
+                "CREATE TEMP TABLE affected_ids AS SELECT DISTINCT order_id FROM ("
+                " SELECT order_id FROM orders_rows WHERE source_key IN :keys"
+                " UNION SELECT order_id FROM batch_rows) ids"
+            ).bindparams(in_keys), {"keys": keys})
+            conn.execute(sa.text(_WINNERS.format(name="winners_before")))
+            conn.execute(sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys})
+            conn.execute(sa.text(f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
+                                 f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"))
+            conn.execute(sa.text(_WINNERS.format(name="winners_after")))
+            dates = conn.execute(sa.text(
+                "SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d"
+            )).scalar_one()
+            conn.execute(sa.text(_APPLY_DELTA))
+            conn.execute(sa.text("DELETE FROM orders_summary_by_date WHERE order_count = 0"))
+            now = _naive_utc(dt.datetime.now(dt.timezone.utc))
+            conn.execute(files_table.delete().where(files_table.c.key.in_(keys)))
+            conn.execute(files_table.insert(), [
+                {"key": f.key, "etag": f.etag, "last_modified": _naive_utc(f.last_modified), "size": f.size,
+                 "row_count": f.rows.num_rows, "run_id": run_id, "ingested_at": now}
+                for f in fresh
+            ])
+            self._drop_temp_tables(conn)
+        return CommitResult({f.key: f.rows.num_rows for f in fresh}, skipped, int(dates))
+
+    @staticmethod
+    def _drop_temp_tables(conn: sa.Connection) -> None:
+        for name in _TEMP_TABLES:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+
+    def _load_rows(self, conn: sa.Connection, files: list[FileRows]) -> None:
+        """Rows into ``batch_rows``: COPY on Postgres (streamed per record batch), inserts elsewhere."""
+        if self.is_postgres:
+            cursor = conn.connection.driver_connection.cursor()
+            for chunk in _csv_chunks(files):
+                cursor.copy_expert(f"COPY batch_rows ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", chunk)
+            return
+        insert = sa.text(f"INSERT INTO batch_rows ({', '.join(ROW_COLUMNS)}) "
+                         f"VALUES ({', '.join(':' + c for c in ROW_COLUMNS)})")
+        for f in files:
+            records = _with_source(f).to_pylist()
+            if records:
+                conn.execute(insert, records)
+
+    # --- reading -------------------------------------------------------------------------
+    def summary(self, conn: sa.Connection) -> pd.DataFrame:
+        """``orders_summary``: one row per date, sorted (read inside :meth:`locked`)."""
+        frame = pd.read_sql_query(
+            sa.text("SELECT date, total_amount, total_quantity, order_count FROM orders_summary_by_date ORDER BY date"),
+            conn,
+        )
+        frame["date"] = pd.to_datetime(frame["date"]).dt.date
+        return frame.astype({"total_amount": "float64", "total_quantity": "int64", "order_count": "int64"})
+
+    def loaded_counts(self, conn: sa.Connection) -> tuple[int, int]:
+        """(files loaded, rows loaded) in the store."""
+        files, rows = conn.execute(sa.text("SELECT COUNT(*), COALESCE(SUM(row_count), 0) FROM orders_files")).one()
+        return int(files), int(rows)
+
+    def duplicate_ids_within_files(self, conn: sa.Connection, keys: list[str]) -> list[str]:
+        """order_ids stored twice for one file (cleaning keeps one row per id and file)."""
+        if not keys:
+            return []
+        rows = conn.execute(sa.text(
+            "SELECT source_key, order_id FROM orders_rows WHERE source_key IN :keys "
+            "GROUP BY source_key, order_id HAVING COUNT(*) > 1 ORDER BY source_key, order_id LIMIT 20"
+        ).bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys}).all()
+        return [f"{key}: {order_id}" for key, order_id in rows]
+
+
+def _with_source(f: FileRows) -> pa.Table:
+    rows = f.rows
+    n = rows.num_rows
+    modified = pa.scalar(_naive_utc(f.last_modified), pa.timestamp("us"))
+    return pa.table({
+        "source_key": pa.repeat(pa.scalar(f.key), n),
+        "row_no": rows["row_no"],
+        "order_id": rows["order_id"],
+        "date": rows["date"],
+        "customer_id": rows["customer_id"],
+        "amount": rows["amount"],
+        "quantity": rows["quantity"],
+        "source_modified": pa.repeat(modified, n),
+    })
+
+
+def _csv_chunks(files: Iterable[FileRows], rows_per_chunk: int = 200_000) -> Iterator[io.StringIO]:
+    """The files' rows as CSV text, a bounded chunk at a time (COPY input)."""
+    for f in files:
+        table = _with_source(f)
+        for batch in table.to_batches(max_chunksize=rows_per_chunk):
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            columns = [batch.column(i) for i in range(batch.num_columns)]
+            as_text = [pc.cast(c, pa.string()) if not pa.types.is_string(c.type) else c for c in columns]
+            writer.writerows(zip(*(c.to_pylist() for c in as_text)))
+            buffer.seek(0)
+            yield buffer
