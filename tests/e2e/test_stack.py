@@ -7,7 +7,6 @@ deadline and reports what it last saw.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import shutil
 import subprocess
@@ -19,17 +18,18 @@ import pytest
 
 from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
 from .stack import RUN_FIELDS
+from .waits import (
+    REPOSITORY, location_entry, read_parquet, tags_of, wait_for, wait_location_loaded, wait_run_success,
+)
 
 pytestmark = pytest.mark.e2e
 
-REPOSITORY = "__repository__"
 LONG_RUNNING = ("postgres", "minio", "user-code", "webserver", "daemon")
 ONE_SHOT = ("minio-init", "init")
 ASSETS = {
     "raw_orders", "cleaned_orders", "orders_summary", "raw_customers", "customers_bronze",
     "customers_silver", "customers_gold", "daily_sales", "daily_sales_summary", "product_metrics",
 }
-RUN_TIMEOUT = 240
 PARTITION = "2023-06-15"
 
 # A dirty orders file with hand-computed expectations, on dates (2031) and ids (99000x)
@@ -54,85 +54,6 @@ EXPECTED_SUMMARY = {
 }
 
 shared: dict = {}
-
-
-# --- helpers ---------------------------------------------------------------------------
-def wait_for(description: str, probe, timeout: float = 120, interval: float = 2):
-    """Call ``probe`` until it returns something truthy; fail with its last value."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = probe()
-        except Exception as error:  # the stack may be (re)starting
-            last = f"{type(error).__name__}: {error}"
-        else:
-            if last and not isinstance(last, str):
-                return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {description}; last seen: {last!r}")
-
-
-def location_entry(stack: Stack) -> dict:
-    data = stack.graphql("""{
-      workspaceOrError { __typename ... on Workspace { locationEntries {
-        name loadStatus
-        locationOrLoadError { __typename
-          ... on PythonError { message causes { message } }
-          ... on RepositoryLocation { repositories { name } } } } } } }""")
-    entries = {e["name"]: e for e in data["workspaceOrError"]["locationEntries"]}
-    assert LOCATION in entries, f"no code location {LOCATION}: {sorted(entries)}"
-    return entries[LOCATION]
-
-
-def wait_location_loaded(stack: Stack, timeout: float = 120) -> dict:
-    def probe():
-        entry = location_entry(stack)
-        error = entry["locationOrLoadError"] or {}
-        if error.get("__typename") == "PythonError":
-            return f"load error: {error['message'][:500]}"
-        ok = entry["loadStatus"] == "LOADED" and error.get("__typename") == "RepositoryLocation"
-        return entry if ok else f"{entry['loadStatus']} {error.get('__typename')}"
-
-    return wait_for(f"code location {LOCATION} to be LOADED", probe, timeout)
-
-
-def wait_run_success(stack: Stack, run_id: str, timeout: float = RUN_TIMEOUT) -> dict:
-    def probe():
-        run = stack.run(run_id)
-        if run and run["status"] in ("FAILURE", "CANCELED"):
-            pytest.fail(f"run {run_id} ({run['jobName']}) ended {run['status']}: {run_failure(stack, run_id)}")
-        return run if run and run["status"] == "SUCCESS" else f"status {run and run['status']}"
-
-    return wait_for(f"run {run_id} to succeed", probe, timeout)
-
-
-def run_failure(stack: Stack, run_id: str) -> str:
-    data = stack.graphql(
-        """query($id: ID!) { logsForRun(runId: $id, limit: 200) { __typename
-             ... on EventConnection { events { __typename
-               ... on MessageEvent { message level }
-               ... on ExecutionStepFailureEvent { error { message } }
-               ... on RunFailureEvent { pipelineName } } } } }""",
-        {"id": run_id},
-    )
-    events = data["logsForRun"].get("events", [])
-    lines = [
-        (e.get("error") or {}).get("message") or e.get("message", "")
-        for e in events if e.get("level") == "ERROR" or e["__typename"].endswith("FailureEvent")
-    ]
-    return " | ".join(line.strip()[:400] for line in lines if line)[-3000:]
-
-
-def tags_of(run: dict) -> dict:
-    return {t["key"]: t["value"] for t in run["tags"]}
-
-
-def read_parquet(stack: Stack, key: str):
-    import pandas as pd
-
-    body = stack.s3().get_object(Bucket=stack.env["S3_BUCKET"], Key=key)["Body"].read()
-    return pd.read_parquet(io.BytesIO(body))
 
 
 # --- the stack -------------------------------------------------------------------------

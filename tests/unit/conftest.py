@@ -1,7 +1,11 @@
-"""Fixtures for the Docker-free tests: a real S3 API (moto's server, in-process) and
-a real SQL database (SQLite) seeded by the project's own generator."""
+"""Fixtures for the Docker-free tests: a real S3 API (moto's server, in-process), a real
+PostgreSQL server (a throwaway cluster, tooling/postgres.py) for the orders store, and
+SQLite for the local mode, seeded by the project's own generator."""
 
 from __future__ import annotations
+
+import itertools
+import os
 
 import boto3
 import pytest
@@ -11,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from user_code.io_managers import ParquetIOManager
 from user_code.resources import LocalObjectStore, S3ObjectStore, WarehouseResource
+from tooling.postgres import server_binaries, throwaway_postgres
 from user_code.sample_data import generate_sales, seed_warehouse
 
 TEST_BUCKET = "test-lake"
@@ -60,9 +65,36 @@ def warehouse(warehouse_path) -> WarehouseResource:
     return WarehouseResource(drivername="sqlite", database=str(warehouse_path))
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL cluster for the session (required in CI)."""
+    if server_binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing: apt-get install postgresql-15", pytrace=False)
+        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql-15)")
+    with throwaway_postgres() as settings:
+        yield settings
+
+
+_databases = itertools.count()
+
+
 @pytest.fixture
-def orders_db(tmp_path) -> WarehouseResource:
-    """A fresh, empty orders store per test (SQLite; the stack's Postgres in the e2e tests)."""
+def orders_db(postgres_server) -> WarehouseResource:
+    """A fresh, empty orders store per test, in its own Postgres database."""
+    name = f"orders_{next(_databases)}"
+    admin = sa.create_engine(sa.URL.create("postgresql+psycopg2", **postgres_server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    resource = WarehouseResource(**{**postgres_server, "database": name})
+    yield resource
+    resource.get_engine().dispose()
+
+
+@pytest.fixture
+def sqlite_orders_db(tmp_path) -> WarehouseResource:
+    """The local mode's orders store."""
     return WarehouseResource(drivername="sqlite", database=str(tmp_path / "orders.db"))
 
 

@@ -32,6 +32,7 @@ def summary_of(store):
 
 
 @pytest.fixture
-def local_resources(local_store, warehouse, orders_db) -> dict:
-    return {"object_store": local_store, "warehouse": warehouse, "orders_db": orders_db,
+def local_resources(local_store, warehouse, sqlite_orders_db) -> dict:
+    """The local mode's resources: a folder lake, SQLite warehouse and orders store."""
+    return {"object_store": local_store, "warehouse": warehouse, "orders_db": sqlite_orders_db,
             "io_manager": ParquetIOManager(store=local_store)}

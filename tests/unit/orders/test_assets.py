@@ -55,7 +55,8 @@ def test_orders_step_on_s3(s3_resources, s3_store):
         "dropped_invalid_quantity": 1, "dropped_duplicate_order_id": 1, "dropped_total": 7,
     }
     assert cleaned["dagster/row_count"] == 2 and cleaned["loaded_files"] == {key: 2}
-    assert cleaned["dagster/uri"].startswith("sqlite:///") and cleaned["dagster/uri"].endswith("#orders_rows")
+    assert cleaned["dagster/uri"].startswith("postgresql+psycopg2://postgres@127.0.0.1:")
+    assert cleaned["dagster/uri"].endswith("#orders_rows")
     assert cleaned["quarantine_uri"] == f"s3://{s3_store.bucket}/{quarantine_key(result.run_id)}"
     dropped = from_parquet_bytes(s3_store.get_bytes(quarantine_key(result.run_id)))
     assert dropped.loc[dropped["reason"] == "invalid_amount", "amount"].tolist() == ["n/a"]

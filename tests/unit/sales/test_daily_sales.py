@@ -2,7 +2,6 @@
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 from dagster._core.errors import DagsterError
 
