@@ -10,7 +10,7 @@ import argparse
 
 from . import report, throughput
 
-FIGURES = ("throughput", "stack")
+FIGURES = ("throughput", "scale", "stack")
 
 
 def main() -> None:
@@ -24,6 +24,10 @@ def main() -> None:
     if "throughput" in only:
         sizes = [int(size) for size in args.sizes.split(",")]
         results["orders_throughput"] = throughput.run(sizes, args.repeats)
+    if "scale" in only:
+        from . import orders_scale
+
+        results.update(orders_scale.run())
     if "stack" in only:
         from . import stack
 

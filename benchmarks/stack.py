@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 import uuid
 
-from tests.e2e.stack import LOCATION, PROJECT, RUN_LABEL, UI, Stack
+from tests.e2e.stack import LOCATION, PROJECT, UI, Stack
 
 REPOSITORY = "__repository__"
 RUN_TIMEOUT = 300
@@ -97,11 +97,11 @@ def run_by_id(stack: Stack, run_id: str) -> dict | None:
     return run if run["__typename"] == "Run" else None
 
 
-def runs_with_tag(stack: Stack, key: str, value: str) -> list[dict]:
+def runs_with_tag(stack: Stack, key: str, value: str, limit: int = 50) -> list[dict]:
     data = stack.graphql(
-        """query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}, limit: 50) {
+        """query($tags: [ExecutionTag!], $limit: Int) { runsOrError(filter: {tags: $tags}, limit: $limit) {
              ... on Runs { results { %s } } } }""" % RUN_FIELDS,
-        {"tags": [{"key": key, "value": value}]},
+        {"tags": [{"key": key, "value": value}], "limit": limit},
     )
     return data["runsOrError"].get("results", [])
 
@@ -203,12 +203,11 @@ def sensor_latency(stack: Stack, uploads: int = 5) -> dict:
     s3, bucket = stack.s3(), stack.env["S3_BUCKET"]
     samples = []
     for i in range(uploads):
-        # Keys sort in arrival order (the sensor's cursor relies on it).
-        key = f"incoming/orders/{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}-bench-{uuid.uuid4().hex[:6]}.csv"
+        key = f"incoming/orders/bench-{uuid.uuid4().hex[:12]}.csv"  # any name: detection does not rely on order
         body = generate_orders_csv(1_000, seed=100 + i)
         t0 = time.time()
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-        runs = wait_for_tagged_runs(stack, "orders/object_key", key, 120, f"file_sensor for {key}")
+        runs = wait_for_tagged_runs(stack, "orders/first_key", key, 120, f"file_sensor for {key}")
         run = wait_runs_done(stack, [runs[0]["runId"]])[0]
         sample = phases(run, t0)
         samples.append(sample)
@@ -223,6 +222,42 @@ def sensor_latency(stack: Stack, uploads: int = 5) -> dict:
         "p50_run_started_to_end": round(statistics.median(s["started_to_end_s"] for s in samples), 2),
         "samples": samples,
     }
+
+
+def burst(stack: Stack, files: int = 500, rows: int = 50) -> dict:
+    """``files`` small files uploaded at once -> every one in orders_summary, exactly."""
+    import io
+
+    import pandas as pd
+
+    s3, bucket, tag = stack.s3(), stack.env["S3_BUCKET"], uuid.uuid4().hex[:8]
+    year = 3000 + int(tag, 16) % 900  # dates no other data uses
+    header = "order_id,date,customer_id,amount,quantity\n"
+    expected_amount, expected_orders = 0.0, files * rows
+    bodies = []
+    for n in range(files):
+        lines = [f"{9_000_000_000 + n * rows + i},{year}-01-{1 + i % 28:02d},1,{1 + i % 7}.5,1" for i in range(rows)]
+        expected_amount += sum(1 + i % 7 + 0.5 for i in range(rows))
+        bodies.append(header + "\n".join(lines) + "\n")
+    t0 = time.time()
+    for n, body in enumerate(bodies):
+        s3.put_object(Bucket=bucket, Key=f"incoming/orders/burst-{tag}-{n:04d}.csv", Body=body.encode())
+    uploaded_s = time.time() - t0
+    deadline = time.monotonic() + 900
+    while True:
+        summary = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key="lake/orders_summary.parquet")["Body"].read()))
+        mine = summary[pd.to_datetime(summary["date"]).dt.year == year]
+        if int(mine["order_count"].sum()) >= expected_orders or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    drain_s = time.time() - t0
+    runs = [r for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=1000)
+            if tag in {t["key"]: t["value"] for t in r["tags"]}.get("orders/first_key", "")]
+    exact = int(mine["order_count"].sum()) == expected_orders and abs(float(mine["total_amount"].sum()) - expected_amount) < 1e-6
+    figures = {"files": files, "rows_per_file": rows, "drain_s": round(drain_s, 1), "upload_s": round(uploaded_s, 1),
+               "runs": len(runs), "exact": exact}
+    log(f"burst: {figures}")
+    return figures
 
 
 IN_PROCESS_SCRIPT = r"""
@@ -408,6 +443,7 @@ def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition
         "run_overhead_s": {"docker_p50": 0, "in_process_p50": 0, "n": 0},
         "backfill": {"partitions": 365, "single_run_s": 0, "per_partition_extrapolated_s": 0},
         "footprint": {"idle_total_mib": 0, "user_code_image_mb": 0, "warm_up_s": 0, "cold_up_build_s": 0},
+        "burst": {"files": 500, "drain_s": 0, "runs": 0, "exact": False},
     }
     footprint = results["footprint"]
     errors: dict[str, str] = {}
@@ -446,6 +482,7 @@ def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition
             ("sensor", "sensor_latency_s", lambda: sensor_latency(stack, uploads)),
             ("overhead", "run_overhead_s", lambda: run_overhead(stack, runs)),
             ("backfill", "backfill", lambda: backfill(stack, per_partition_runs)),
+            ("burst", "burst", lambda: burst(stack)),
         ):
             if name in skip:
                 continue
@@ -488,7 +525,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-partition-runs", type=int, default=30)
     parser.add_argument("--skip", action="append", default=[],
-                        choices=("footprint", "sensor", "overhead", "backfill"))
+                        choices=("footprint", "sensor", "overhead", "backfill", "burst"))
     args = parser.parse_args(argv)
     results = run(cold=not args.no_cold, uploads=args.uploads, runs=args.runs,
                   per_partition_runs=args.per_partition_runs, skip=tuple(args.skip))

@@ -90,6 +90,9 @@ def main() -> None:
         ensure_database(cur, warehouse_db, superuser)
         for role in (reader, orders_writer):
             cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(warehouse_db), sql.Identifier(role)))
+        # The orders store stages each commit in temporary tables.
+        cur.execute(sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
+            sql.Identifier(warehouse_db), sql.Identifier(orders_writer)))
     conn.close()
 
     conn = connect(warehouse_db)

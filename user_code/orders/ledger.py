@@ -25,7 +25,6 @@ their deltas one after the other and never lose each other's updates.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from ..resources import WarehouseResource
@@ -42,7 +41,7 @@ from ..resources import WarehouseResource
 # pg_advisory_xact_lock key of the orders store ("ORDR"): commits and summary snapshots.
 LOCK_KEY = 0x4F52_4452
 
-ANALYZE_AFTER_ROWS = 50_000
+ANALYZE_AFTER_ROWS = 10_000
 
 ROW_COLUMNS = ["source_key", "row_no", "order_id", "date", "customer_id", "amount", "quantity", "source_modified"]
 
@@ -216,16 +215,11 @@ class OrdersLedger:
                 " SELECT order_id FROM orders_rows WHERE source_key IN :keys"
                 " UNION SELECT order_id FROM batch_rows) ids"
             ).bindparams(in_keys), {"keys": keys})
-            if self.is_postgres:  # statistics, so the planner looks the ids up in the index
-                conn.execute(sa.text("ANALYZE affected_ids"))
             conn.execute(sa.text(_WINNERS.format(name="winners_before")))
             conn.execute(sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys})
             conn.execute(sa.text(f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
                                  f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"))
-            if self.is_postgres and sum(f.rows.num_rows for f in fresh) >= ANALYZE_AFTER_ROWS:
-                # Fresh statistics after a big load, so the winners lookups of the next small
-                # file go through the order_id index instead of a scan of the whole history.
-                conn.execute(sa.text("ANALYZE orders_rows"))
+            self._refresh_statistics(conn, sum(f.rows.num_rows for f in fresh))
             conn.execute(sa.text(_WINNERS.format(name="winners_after")))
             dates = conn.execute(sa.text(
                 "SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d"
@@ -241,6 +235,16 @@ class OrdersLedger:
             ])
             self._drop_temp_tables(conn)
         return CommitResult({f.key: f.rows.num_rows for f in fresh}, skipped, int(dates))
+
+    def _refresh_statistics(self, conn: sa.Connection, inserted: int) -> None:
+        """ANALYZE after a load that grew the table by a tenth or more, so that the winners
+        lookups of the next small file use the order_id index instead of scanning the
+        whole history (autovacuum would get there too, but only a minute or so later)."""
+        if not self.is_postgres or inserted < ANALYZE_AFTER_ROWS:
+            return
+        estimate = conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE oid = 'orders_rows'::regclass")).scalar()
+        if estimate is None or estimate < 0 or inserted > 0.1 * estimate:
+            conn.execute(sa.text("ANALYZE orders_rows"))
 
     @staticmethod
     def _drop_temp_tables(conn: sa.Connection) -> None:
@@ -306,15 +310,16 @@ def _with_source(f: FileRows) -> pa.Table:
     })
 
 
-def _csv_chunks(files: Iterable[FileRows], rows_per_chunk: int = 200_000) -> Iterator[io.StringIO]:
-    """The files' rows as CSV text, a bounded chunk at a time (COPY input)."""
+def _csv_chunks(files: Iterable[FileRows], rows_per_chunk: int = 500_000) -> Iterator[io.BytesIO]:
+    """The files' rows as CSV (COPY input), a bounded chunk at a time, written by Arrow.
+
+    Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
+    COPY's CSV format tells an empty string from NULL.
+    """
+    options = pacsv.WriteOptions(include_header=False)
     for f in files:
-        table = _with_source(f)
-        for batch in table.to_batches(max_chunksize=rows_per_chunk):
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            columns = [batch.column(i) for i in range(batch.num_columns)]
-            as_text = [pc.cast(c, pa.string()) if not pa.types.is_string(c.type) else c for c in columns]
-            writer.writerows(zip(*(c.to_pylist() for c in as_text)))
+        for batch in _with_source(f).to_batches(max_chunksize=rows_per_chunk):
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, options)
             buffer.seek(0)
             yield buffer
