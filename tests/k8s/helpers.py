@@ -45,8 +45,9 @@ def manifest_files() -> list[Path]:
     return sorted(p for p in K8S_DIR.glob("*.yaml") if p.name not in NOT_MANIFESTS)
 
 
+@cache
 def manifests() -> list[dict]:
-    """Every Kubernetes object the project owns (kustomized or applied by hand)."""
+    """Every Kubernetes object the project owns (kustomized or applied by hand); read-only."""
     return [doc for path in manifest_files() for doc in load_docs(path)]
 
 

@@ -1,0 +1,127 @@
+"""Every key of infra/k8s/values.yaml is one the chart documents, with a value of its type.
+
+Helm drops keys a chart does not read, so a misspelt key (`readinesProbe`, `envSecret`)
+silently deploys without the setting. The reference is the chart's own values.schema.json
+(vendored in tests/k8s/chart/, see its README); where the chart points at a Kubernetes type
+(probes, resources, security contexts) the keys are checked against that type in
+kubernetes-validate's definitions for the pinned Kubernetes version. Keys the chart passes
+through unchecked (`runMonitoring`, `additionalInstanceConfig`) go to Dagster's own
+instance schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import jsonschema
+from dagster._config import Shape, process_config
+from dagster._core.instance.config import dagster_instance_config_schema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .helpers import chart_schema, kubernetes_definitions, values
+
+# The chart's schema refers to Kubernetes types in this collection (`#/definitions/<type>`).
+K8S_REFERENCE = "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/master/v1.19.0/_definitions.json"
+
+
+def _deref(ref: str, doc: dict) -> tuple[dict, dict]:
+    if ref.startswith("#/$defs/"):
+        return doc["$defs"][ref.removeprefix("#/$defs/")], doc
+    base, _, pointer = ref.partition("#/definitions/")
+    assert base == K8S_REFERENCE, f"unexpected reference {ref}"
+    k8s = kubernetes_definitions()
+    name, _, rest = pointer.partition("/")
+    node = k8s["$defs"][name]
+    for part in filter(None, rest.split("/")):
+        node = node[part]
+    return node, k8s
+
+
+def _branches(node: dict, doc: dict) -> list[tuple[dict, dict]]:
+    """The node and every schema it also stands for ($ref, anyOf/oneOf/allOf)."""
+    found = [(node, doc)]
+    if "$ref" in node:
+        found += _branches(*_deref(node["$ref"], doc))
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for sub in node.get(keyword, []):
+            found += _branches(sub, doc)
+    return found
+
+
+def undocumented_keys(value, node: dict, doc: dict, path: str = "") -> list[str]:
+    """Key paths of `value` that the schema `node` (in document `doc`) does not document."""
+    branches = _branches(node, doc)
+    if isinstance(value, dict):
+        documented = {}
+        for branch, branch_doc in branches:
+            for key, sub in branch.get("properties", {}).items():
+                documented.setdefault(key, []).append((sub, branch_doc))
+        if not documented:  # a free-form map (labels, env, config passed through)
+            extra = [(b["additionalProperties"], d) for b, d in branches if isinstance(b.get("additionalProperties"), dict)]
+            return [m for key, sub in value.items() for m in
+                    (undocumented_keys(sub, *extra[0], f"{path}.{key}") if extra else [])]
+        missing = []
+        for key, sub in value.items():
+            if key not in documented:
+                missing.append(f"{path}.{key}".lstrip("."))
+            else:
+                missing += min((undocumented_keys(sub, n, d, f"{path}.{key}") for n, d in documented[key]), key=len)
+        return missing
+    if isinstance(value, list):
+        items = [(b["items"], d) for b, d in branches if isinstance(b.get("items"), dict)]
+        return [m for i, item in enumerate(value) for m in
+                (undocumented_keys(item, *items[0], f"{path}[{i}]") if items else [])]
+    return []
+
+
+def _without_required(schema):
+    """The schema for an override file: the chart's own defaults supply what is required."""
+    if isinstance(schema, dict):
+        return {k: _without_required(v) for k, v in schema.items() if not (k == "required" and isinstance(v, list))}
+    if isinstance(schema, list):
+        return [_without_required(v) for v in schema]
+    return schema
+
+
+def test_every_key_is_documented_by_the_chart():
+    schema = chart_schema()
+    assert undocumented_keys(values(), schema, schema) == []
+
+
+def test_the_check_catches_misspelt_keys_at_every_depth():
+    schema = chart_schema()
+    wrong = copy.deepcopy(values())
+    wrong["dagsterWebserver"]["readinesProbe"] = wrong["dagsterWebserver"].pop("readinessProbe")
+    wrong["dagsterDaemon"]["livenessProbe"]["periodSecond"] = 30
+    wrong["dagster-user-deployments"]["deployments"][0]["envSecret"] = []
+    wrong["runLauncher"]["config"]["k8sRunLauncher"]["resources"]["limit"] = {}
+    wrong["dagsterWebsever"] = {}
+    assert sorted(undocumented_keys(wrong, schema, schema)) == [
+        "dagster-user-deployments.deployments[0].envSecret",
+        "dagsterDaemon.livenessProbe.periodSecond",
+        "dagsterWebserver.readinesProbe",
+        "dagsterWebsever",
+        "runLauncher.config.k8sRunLauncher.resources.limit",
+    ]
+
+
+def test_values_have_the_types_the_chart_schema_requires():
+    shim = {"$defs": kubernetes_definitions()["$defs"], "definitions": kubernetes_definitions()["$defs"]}
+    registry = Registry().with_resource(K8S_REFERENCE, Resource(contents=shim, specification=DRAFT202012))
+    validator = jsonschema.Draft202012Validator(_without_required(chart_schema()), registry=registry)
+    errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(values())]
+    assert errors == []
+
+
+def test_pass_through_instance_settings_are_dagster_instance_keys():
+    """`runMonitoring` is copied into dagster.yaml key by key (camelCase -> snake_case) and
+    `additionalInstanceConfig` as is; the chart schema checks neither."""
+    monitoring = values()["dagsterDaemon"]["runMonitoring"]
+    instance = {
+        "run_monitoring": {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): v for key, v in monitoring.items()},
+        **values()["additionalInstanceConfig"],
+    }
+    result = process_config(Shape(dagster_instance_config_schema()), instance)
+    assert result.success, [error.message for error in result.errors]
