@@ -99,9 +99,7 @@ def test_readme_recipe_names_every_template_secret_and_key():
 def test_readme_recipe_creates_exactly_the_template_secrets_from_env(tmp_path):
     if not shutil.which("kubectl"):
         pytest.skip("kubectl is not installed; the recipe was checked by name only")
-    # .env.example plus the orders writer role the lead is adding to it.
-    env = (ROOT / ".env.example").read_text() + "ORDERS_DB_USER=orders_writer\nORDERS_DB_PASSWORD=orders-secret\n"
-    (tmp_path / ".env").write_text(env)
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
     dry_run = 'kubectl() { command kubectl "$@" --dry-run=client -o yaml; echo ---; }\n'
     out = subprocess.run(["bash", "-euo", "pipefail", "-c", dry_run + _readme_recipe()], cwd=tmp_path,
                          capture_output=True, text=True, check=True, timeout=120).stdout

@@ -73,9 +73,8 @@ def test_pipeline_credentials_stay_out_of_the_webserver_and_daemon():
 
 
 def test_variable_names_are_the_ones_env_example_defines():
-    pending = {"ORDERS_DB_USER", "ORDERS_DB_PASSWORD"}  # orders writer role, being added to .env.example
     names = set().union(*configmap_keys().values(), *secret_keys().values()) - {"postgresql-password"}
-    assert names - pending <= set(env_example())
+    assert names <= set(env_example())
 
 
 def test_code_server_is_the_compose_user_code_service():
