@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -299,7 +300,7 @@ def _with_source(f: FileRows) -> pa.Table:
     n = rows.num_rows
     modified = pa.scalar(_naive_utc(f.last_modified), pa.timestamp("us"))
     return pa.table({
-        "source_key": pa.repeat(pa.scalar(f.key), n),
+        "source_key": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([f.key])),
         "row_no": rows["row_no"],
         "order_id": rows["order_id"],
         "date": rows["date"],
@@ -320,6 +321,8 @@ def _csv_chunks(files: Iterable[FileRows], rows_per_chunk: int = 500_000) -> Ite
     for f in files:
         for batch in _with_source(f).to_batches(max_chunksize=rows_per_chunk):
             buffer = io.BytesIO()
+            key = batch.schema.get_field_index("source_key")
+            batch = batch.set_column(key, "source_key", batch.column(key).cast(pa.string()))
             pacsv.write_csv(batch, buffer, options)
             buffer.seek(0)
             yield buffer

@@ -23,7 +23,7 @@ from .storage import INCOMING_PREFIX, is_orders_csv
 # A tick looks at no more than this many objects, for no longer than this, whatever the
 # prefix holds; the sweep carries on at the next tick.
 MAX_OBJECTS_PER_TICK = 10_000
-LIST_BUDGET_SECONDS = 1.5
+LIST_BUDGET_SECONDS = 1.0
 INTERVAL_VARIABLE = "ORDERS_SENSOR_INTERVAL_SECONDS"
 MAX_INTERVAL_SECONDS = 15
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
