@@ -66,6 +66,10 @@ class ObjectStore(ConfigurableResource):
     def put_bytes(self, key: str, data: bytes) -> None:
         raise NotImplementedError
 
+    def put_file(self, key: str, path: Path) -> None:
+        """Upload a local file, streamed (multipart on S3), without reading it into memory."""
+        raise NotImplementedError
+
     def uri(self, key: str) -> str:
         raise NotImplementedError
 
@@ -141,6 +145,10 @@ class S3ObjectStore(ObjectStore):
         with self._explained("write", key):
             self._get_client().put_object(Bucket=self.bucket, Key=key, Body=data)
 
+    def put_file(self, key: str, path: Path) -> None:
+        with self._explained("write", key):
+            self._get_client().upload_file(str(path), self.bucket, key)
+
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
 
@@ -205,6 +213,13 @@ class LocalObjectStore(ObjectStore):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         tmp.replace(path)  # readers never see half a file
+
+    def put_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        shutil.copyfile(path, tmp)
+        tmp.replace(target)
 
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()

@@ -19,6 +19,7 @@ import csv
 import io
 import os
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Callable, Union
 
 import numpy as np
@@ -74,6 +75,16 @@ class CleanedOrders:
         return {reason: int(counts.get(reason, 0)) for reason in REASONS}
 
 
+# Only the order columns are converted: a file with thousands of other columns costs what
+# its order columns cost.
+_CONVERT = pacsv.ConvertOptions(
+    column_types={column: pa.string() for column in ORDER_COLUMNS},
+    null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+    include_columns=ORDER_COLUMNS,
+)
+_READ_ERRORS = (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError)
+
+
 def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
     """Parse an orders CSV with every column as a string; empty fields become nulls.
 
@@ -84,21 +95,34 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
         if not bytes(source[:1]):
             raise MalformedOrdersFile(f"{name}: the file is empty")
         source = io.BytesIO(source)
-    # Only the order columns are converted: a file with thousands of other columns costs
-    # what its order columns cost.
-    convert = pacsv.ConvertOptions(
-        column_types={column: pa.string() for column in ORDER_COLUMNS},
-        null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
-        include_columns=ORDER_COLUMNS,
-    )
     try:
-        table = pacsv.read_csv(source, convert_options=convert)
-    except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError) as exc:
-        message = str(exc).splitlines()[0]
-        if "Empty CSV file" in message:
-            raise MalformedOrdersFile(f"{name}: the file is empty") from exc
-        _require_columns(_header(source), name)  # a wrong header is the more useful message
-        raise MalformedOrdersFile(f"{name}: not a readable CSV file ({message})") from exc
+        table = pacsv.read_csv(source, convert_options=_CONVERT)
+    except _READ_ERRORS as exc:
+        raise _explain(exc, source, name) from exc
+    return _checked(table, name)
+
+
+def stream_orders_csv(path: str | os.PathLike, name: str, block_bytes: int) -> Iterator[pa.Table]:
+    """:func:`read_orders_csv` a block of about ``block_bytes`` at a time, so memory holds one
+    block's rows, whatever the file's size. A problem in any block raises
+    :class:`MalformedOrdersFile` like :func:`read_orders_csv` does."""
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes), convert_options=_CONVERT)
+        for batch in reader:
+            yield _checked(pa.Table.from_batches([batch]), name)
+    except _READ_ERRORS as exc:
+        raise _explain(exc, path, name) from exc
+
+
+def _explain(exc: Exception, source: CsvSource | io.BytesIO, name: str) -> MalformedOrdersFile:
+    message = str(exc).splitlines()[0]
+    if "Empty CSV file" in message:
+        return MalformedOrdersFile(f"{name}: the file is empty")
+    _require_columns(_header(source), name)  # a wrong header is the more useful message
+    return MalformedOrdersFile(f"{name}: not a readable CSV file ({message})")
+
+
+def _checked(table: pa.Table, name: str) -> pa.Table:
     try:
         found = table.column_names
     except UnicodeDecodeError as exc:

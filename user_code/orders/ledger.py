@@ -30,11 +30,12 @@ import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from ..resources import WarehouseResource
@@ -108,6 +109,12 @@ ON CONFLICT (date) DO UPDATE SET
 _TEMP_TABLES = ("batch_rows", "affected_ids", "winners_before", "winners_after")
 
 
+VALID_SCHEMA = pa.schema([
+    ("order_id", pa.string()), ("date", pa.date32()), ("customer_id", pa.string()),
+    ("amount", pa.float64()), ("quantity", pa.int64()), ("row_no", pa.int64()),
+])
+
+
 @dataclass(frozen=True)
 class FileRows:
     """The valid rows of one version of one incoming file, ready to load."""
@@ -116,8 +123,16 @@ class FileRows:
     etag: str
     size: int
     last_modified: dt.datetime
-    rows: pa.Table
-    """order_id, date (date32), customer_id, amount (float64), quantity (int64), row_no."""
+    rows: pa.Table | Path
+    """:data:`VALID_SCHEMA` rows, in memory or in a local Parquet file (read a batch at a time)."""
+    blocks: int = 1
+    """Blocks the file was cleaned in: with more than one, duplicates across blocks remain."""
+
+    def batches(self, rows_per_batch: int = 500_000) -> Iterator[pa.RecordBatch]:
+        if isinstance(self.rows, pa.Table):
+            yield from self.rows.to_batches(max_chunksize=rows_per_batch)
+        else:
+            yield from pq.ParquetFile(self.rows).iter_batches(batch_size=rows_per_batch)
 
 
 @dataclass(frozen=True)
@@ -127,6 +142,9 @@ class CommitResult:
     already_loaded: list[str]
     """keys whose version was loaded before (a resumed or repeated run): left alone."""
     dates_touched: int
+    duplicates: pa.Table | None = None
+    """Rows dropped because a later row of the same file has their order_id (files cleaned
+    in several blocks only), with ``source_file`` and ``reason``."""
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
@@ -210,6 +228,8 @@ class OrdersLedger:
                 "customer_id TEXT, amount NUMERIC, quantity BIGINT, source_modified TIMESTAMP)"
             ))
             self._load_rows(conn, fresh)
+            duplicates = self._drop_duplicates_across_blocks(conn, [f.key for f in fresh if f.blocks > 1])
+            loaded = dict(conn.execute(sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key")).all())
             in_keys = sa.bindparam("keys", expanding=True)
             conn.execute(sa.text(
                 "CREATE TEMP TABLE affected_ids AS SELECT DISTINCT order_id FROM ("
@@ -220,7 +240,7 @@ class OrdersLedger:
             conn.execute(sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys})
             conn.execute(sa.text(f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
                                  f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"))
-            self._refresh_statistics(conn, sum(f.rows.num_rows for f in fresh))
+            self._refresh_statistics(conn, sum(loaded.values()))
             conn.execute(sa.text(_WINNERS.format(name="winners_after")))
             dates = conn.execute(sa.text(
                 "SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d"
@@ -231,11 +251,33 @@ class OrdersLedger:
             conn.execute(files_table.delete().where(files_table.c.key.in_(keys)))
             conn.execute(files_table.insert(), [
                 {"key": f.key, "etag": f.etag, "last_modified": _naive_utc(f.last_modified), "size": f.size,
-                 "row_count": f.rows.num_rows, "run_id": run_id, "ingested_at": now}
+                 "row_count": int(loaded.get(f.key, 0)), "run_id": run_id, "ingested_at": now}
                 for f in fresh
             ])
             self._drop_temp_tables(conn)
-        return CommitResult({f.key: f.rows.num_rows for f in fresh}, skipped, int(dates))
+        return CommitResult({f.key: int(loaded.get(f.key, 0)) for f in fresh}, skipped, int(dates), duplicates)
+
+    def _drop_duplicates_across_blocks(self, conn: sa.Connection, keys: list[str]) -> pa.Table | None:
+        """Within each of these files, keep only the last row of each order_id (the
+        cleaning kept one per block); returns the rows dropped."""
+        if not keys:
+            return None
+        conn.execute(sa.text("CREATE INDEX batch_rows_file_order ON batch_rows (source_key, order_id, row_no)"))
+        dropped = conn.execute(sa.text(
+            "DELETE FROM batch_rows WHERE source_key IN :keys AND EXISTS (SELECT 1 FROM batch_rows later "
+            " WHERE later.source_key = batch_rows.source_key AND later.order_id = batch_rows.order_id "
+            " AND later.row_no > batch_rows.row_no) "
+            "RETURNING source_key, row_no, order_id, date, customer_id, amount, quantity"
+        ).bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys}).mappings().all()
+        text = ["order_id", "date", "customer_id", "amount", "quantity"]
+        frame = pd.DataFrame(dropped, columns=["source_key", "row_no", *text])
+        frame[text] = frame[text].astype(str)
+        return pa.table({
+            **{c: pa.array(frame[c], pa.string()) for c in text},
+            "source_file": pa.array(frame["source_key"], pa.string()),
+            "row_no": pa.array(frame["row_no"], pa.int64()),
+            "reason": pa.array(["duplicate_order_id"] * len(frame), pa.string()),
+        })
 
     def _refresh_statistics(self, conn: sa.Connection, inserted: int) -> None:
         """ANALYZE after a load that grew the table by a tenth or more, so that the winners
@@ -262,9 +304,10 @@ class OrdersLedger:
         insert = sa.text(f"INSERT INTO batch_rows ({', '.join(ROW_COLUMNS)}) "
                          f"VALUES ({', '.join(':' + c for c in ROW_COLUMNS)})")
         for f in files:
-            records = _with_source(f).to_pylist()
-            if records:
-                conn.execute(insert, records)
+            for batch in _with_source(f):
+                records = batch.to_pylist()
+                if records:
+                    conn.execute(insert, records)
 
     # --- reading -------------------------------------------------------------------------
     def summary(self, conn: sa.Connection) -> pd.DataFrame:
@@ -295,34 +338,33 @@ class OrdersLedger:
         return [f"{key}: {order_id}" for key, order_id in rows]
 
 
-def _with_source(f: FileRows) -> pa.Table:
-    rows = f.rows
-    n = rows.num_rows
+def _with_source(f: FileRows) -> Iterator[pa.RecordBatch]:
+    """The file's rows as ``batch_rows`` batches: plus source_key and source_modified."""
     modified = pa.scalar(_naive_utc(f.last_modified), pa.timestamp("us"))
-    return pa.table({
-        "source_key": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([f.key])),
-        "row_no": rows["row_no"],
-        "order_id": rows["order_id"],
-        "date": rows["date"],
-        "customer_id": rows["customer_id"],
-        "amount": rows["amount"],
-        "quantity": rows["quantity"],
-        "source_modified": pa.repeat(modified, n),
-    })
+    for rows in f.batches():
+        n = rows.num_rows
+        yield pa.RecordBatch.from_pydict({
+            "source_key": pa.repeat(pa.scalar(f.key), n),
+            "row_no": rows["row_no"],
+            "order_id": rows["order_id"],
+            "date": rows["date"],
+            "customer_id": rows["customer_id"],
+            "amount": rows["amount"],
+            "quantity": rows["quantity"],
+            "source_modified": pa.repeat(modified, n),
+        })
 
 
-def _csv_chunks(files: Iterable[FileRows], rows_per_chunk: int = 500_000) -> Iterator[io.BytesIO]:
-    """The files' rows as CSV (COPY input), a bounded chunk at a time, written by Arrow.
+def _csv_chunks(files: Iterable[FileRows]) -> Iterator[io.BytesIO]:
+    """The files' rows as CSV (COPY input), a bounded batch at a time, written by Arrow.
 
     Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
     COPY's CSV format tells an empty string from NULL.
     """
     options = pacsv.WriteOptions(include_header=False)
     for f in files:
-        for batch in _with_source(f).to_batches(max_chunksize=rows_per_chunk):
+        for batch in _with_source(f):
             buffer = io.BytesIO()
-            key = batch.schema.get_field_index("source_key")
-            batch = batch.set_column(key, "source_key", batch.column(key).cast(pa.string()))
             pacsv.write_csv(batch, buffer, options)
             buffer.seek(0)
             yield buffer

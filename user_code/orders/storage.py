@@ -1,6 +1,5 @@
 """Where the orders domain keeps things in the object store (docs/CONTRACT.md), and how one
-incoming file is read: size-capped, streamed to a temporary file, only the order columns
-parsed.
+incoming file is fetched: size-capped, streamed to a local file.
 
 Every incoming file stays where the producer put it (``incoming/orders/``); the pipeline
 writes a parsed copy per key to ``staging/raw_orders/`` and the rows it drops to
@@ -10,16 +9,15 @@ writes a parsed copy per key to ``staging/raw_orders/`` and the rows it drops to
 from __future__ import annotations
 
 import os
-import tempfile
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import numpy as np
 import pyarrow as pa
 
 from ..environment import ConfigurationError
-from ..io_managers import to_parquet_bytes
 from ..resources import ObjectStore, StoredObject
-from .cleaning import SOURCE_FILE, MalformedOrdersFile, read_orders_csv
+from .cleaning import SOURCE_FILE
 
 INCOMING_PREFIX = "incoming/orders/"
 STAGING_PREFIX = "staging/raw_orders/"
@@ -86,34 +84,27 @@ def _check_size(version: StoredObject, cap: int) -> None:
         )
 
 
-def read_incoming(store: ObjectStore, key: str, cap: int) -> tuple[StoredObject, pa.Table]:
-    """The version of ``key`` that was read, and its order columns (strings) with
-    ``source_file`` and ``row_no`` (the row's position in the file).
+def download_incoming(store: ObjectStore, key: str, cap: int, folder: Path) -> tuple[StoredObject, Path]:
+    """Stream ``key`` to a file in ``folder``: the version that was read, and the file.
 
-    The object is streamed to a temporary file, so memory holds the parsed columns only.
-    Raises :class:`RejectedOrdersFile` (malformed, or over ``cap`` bytes) or the store's errors.
+    Raises :class:`RejectedOrdersFile` when the object is over ``cap`` bytes (checked before
+    the download and again after it, in case it was replaced meanwhile), or the store's errors.
     """
     _check_size(store.head(key), cap)
-    with tempfile.NamedTemporaryFile(prefix="orders-", suffix=".csv") as local:
+    path = folder / f"{quote(key, safe='')}.csv"
+    with path.open("wb") as local:
         version = store.download(key, local)
-        local.flush()
-        _check_size(version, cap)  # re-uploaded, bigger, since the HEAD
-        try:
-            table = read_orders_csv(local.name, name=key)
-        except MalformedOrdersFile as exc:
-            raise RejectedOrdersFile(version, str(exc)) from exc
-    n = table.num_rows
-    table = table.append_column(SOURCE_FILE, constant_text(key, n))
-    return version, table.append_column(ROW_NO, pa.array(np.arange(n, dtype=np.int64)))
+    _check_size(version, cap)
+    return version, path
+
+
+def with_provenance(chunk: pa.Table, key: str, first_row: int) -> pa.Table:
+    """``chunk`` plus ``source_file`` and ``row_no`` (the row's position in the file)."""
+    n = chunk.num_rows
+    chunk = chunk.append_column(SOURCE_FILE, constant_text(key, n))
+    return chunk.append_column(ROW_NO, pa.array(np.arange(first_row, first_row + n, dtype=np.int64)))
 
 
 def constant_text(value: str, n: int) -> pa.DictionaryArray:
     """``value`` n times, dictionary-encoded: 4 bytes a row instead of a copy of the text."""
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value]))
-
-
-def stage(store: ObjectStore, key: str, table: pa.Table) -> str:
-    """Write the parsed file to its staging key (readable by any Parquet tool)."""
-    target = staging_key(key)
-    store.put_bytes(target, to_parquet_bytes(table))
-    return target

@@ -253,3 +253,25 @@ def test_local_mode(local_resources, local_store):
     meta = output_metadata(result, "cleaned_orders")
     assert meta["dropped_total"] == 7 and meta["quarantine_uri"].startswith("file://")
     assert len(from_parquet_bytes(local_store.get_bytes(quarantine_key(result.run_id)))) == 7
+
+
+def test_a_file_read_in_many_blocks_gives_the_same_result(s3_resources, s3_store, monkeypatch):
+    from user_code.orders import ingest
+
+    monkeypatch.setattr(ingest, "BLOCK_BYTES", 4096)  # ~130 rows a block
+    data = generate_orders_csv(3_000, seed=4, dirty_fraction=0.05, days=9)
+    data += b"2,2023-01-05,1,99.00,7\n3,2023-01-06,1,1.25,1\n"  # ids of the first block again, in the last
+    key = put_csv(s3_store, "blocks.csv", data)
+    result = run_orders(s3_resources, [key])
+    assert_summary_equal(summary_of(s3_store), reference_summary(data))
+    meta = output_metadata(result, "cleaned_orders")
+    reference = reference_summary(data)
+    assert meta["loaded_files"] == {key: int(reference["order_count"].sum())}
+    assert meta["dropped_duplicate_order_id"] > 0
+    dropped = from_parquet_bytes(s3_store.get_bytes(quarantine_key(result.run_id)))
+    assert (dropped["reason"] == "duplicate_order_id").sum() == meta["dropped_duplicate_order_id"]
+    assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()}["cleaned_orders_unique_order_id"]
+    staged = pq.read_table(io.BytesIO(s3_store.get_bytes(staging_key(key))))
+    assert staged.num_rows == 3_002 and staged.column("row_no").to_pylist() == list(range(3_002))
+    across = dropped[(dropped["reason"] == "duplicate_order_id") & dropped["order_id"].isin(["2", "3"])]
+    assert sorted(across["order_id"]) == ["2", "3"] and set(across["source_file"]) == {key}
