@@ -14,13 +14,14 @@ LOCAL_DATA_DIR ?= .local_data
 LOCAL_DAGSTER_HOME := $(abspath $(LOCAL_DATA_DIR))/dagster_home
 DEV_PORT ?= 3000
 RUN_LABEL := io.dagster-platform.role=run-worker
-BACKUP_DEFAULT := $(LOCAL_DATA_DIR)/backups/dagster-$(shell date +%Y%m%d-%H%M%S).dump
-BACKUP ?= $(BACKUP_DEFAULT)
+BACKUP_ROOT := $(LOCAL_DATA_DIR)/backups
+BACKUP_STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
 # A value from .env (empty when .env or the variable is missing).
 env_value = $(shell sed -n 's/^$(1)=//p' .env 2>/dev/null | tail -1)
 DAGSTER_PG_DB ?= $(or $(call env_value,DAGSTER_PG_DB),dagster)
 DAGSTER_PG_USER ?= $(or $(call env_value,DAGSTER_PG_USER),dagster)
+WAREHOUSE_DB_NAME ?= $(or $(call env_value,WAREHOUSE_DB_NAME),warehouse)
 
 # The non-root webserver/daemon need the Docker socket's group: DOCKER_GID in .env, or
 # detected here when it is empty there.
@@ -68,17 +69,32 @@ reload-code: ## rebuild and restart only the code server (then "Reload definitio
 migrate: ## run `dagster instance migrate` (after upgrading Dagster; init also does it on every up)
 	$(COMPOSE) run --rm --no-deps init dagster instance migrate
 
+# Backups: both databases (pg_dump -Fc: the instance DB with the run history, and the
+# warehouse DB with schema `orders`, the ledger) and the bucket (a one-shot container of
+# the MinIO image, with MinIO's root credentials) go to one directory. See README, Reliability.
 .PHONY: backup
-backup: ## dump the instance database to .local_data/backups/ (or BACKUP=file)
-	@mkdir -p $(dir $(BACKUP))
-	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$(DAGSTER_PG_DB)"' > $(BACKUP)
-	@echo "wrote $(BACKUP)"
+backup: ## back up the instance DB, the warehouse DB and the bucket to .local_data/backups/<UTC time>/ (or BACKUP=dir)
+	@set -eu; dir="$(or $(BACKUP),$(BACKUP_ROOT)/$(BACKUP_STAMP))"; \
+	test ! -e "$$dir" || { echo "$$dir exists: choose another BACKUP=dir"; exit 2; }; \
+	mkdir -p "$$dir.partial/bucket"; part="$$(cd "$$dir.partial" && pwd)"; \
+	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$(DAGSTER_PG_DB)"' > "$$part/instance.dump"; \
+	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$(WAREHOUSE_DB_NAME)"' > "$$part/warehouse.dump"; \
+	$(COMPOSE) run --rm --no-deps -T -v "$$part/bucket:/backup" --entrypoint /bin/sh minio-init -c \
+	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r "store/$$S3_BUCKET/" /backup/' >/dev/null; \
+	mv "$$part" "$$dir"; echo "wrote $$dir"
 
 .PHONY: restore
-restore: ## restore the instance database from BACKUP=file (stops webserver and daemon meanwhile)
-	@test -f "$(BACKUP)" || { echo "usage: make restore BACKUP=.local_data/backups/dagster-....dump"; exit 2; }
+restore: ## restore BACKUP=dir (both databases + the bucket; also onto a fresh stack after `make reset`)
+	@test -f "$(BACKUP)/instance.dump" -a -f "$(BACKUP)/warehouse.dump" -a -d "$(BACKUP)/bucket" \
+	  || { echo "usage: make restore BACKUP=.local_data/backups/<UTC time>"; exit 2; }
 	$(COMPOSE) stop webserver daemon user-code
-	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --no-owner --role="$(DAGSTER_PG_USER)" -d "$(DAGSTER_PG_DB)"' < $(BACKUP)
+	@# init creates the roles, databases and bucket (a fresh stack has none), then both dumps
+	@# replace the databases' contents (owners as dumped) and the bucket's objects come back.
+	$(COMPOSE) up -d --wait init
+	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$(DAGSTER_PG_DB)"' < "$(BACKUP)/instance.dump"
+	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$(WAREHOUSE_DB_NAME)"' < "$(BACKUP)/warehouse.dump"
+	$(COMPOSE) run --rm --no-deps -T -v "$(abspath $(BACKUP))/bucket:/backup:ro" --entrypoint /bin/sh minio-init -c \
+	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r /backup/ "store/$$S3_BUCKET/"' >/dev/null
 	$(COMPOSE) up -d --wait
 
 .PHONY: clean-runs
@@ -97,7 +113,11 @@ test: venv ## unit + e2e tests (e2e are skipped, with the reason, when no Docker
 
 .PHONY: test-unit
 test-unit: venv ## unit tests only (no Docker)
-	$(PYTHON) -m pytest -m "not e2e"
+	$(PYTHON) -m pytest -m "not e2e and not faults"
+
+.PHONY: test-faults
+test-faults: venv ## fault-injection tests only (tests/faults/: kill, restart, pause services), failing if Docker is missing
+	$(PYTHON) -m pytest -m faults --require-e2e
 
 .PHONY: test-e2e
 test-e2e: venv ## e2e tests only, failing if Docker is missing

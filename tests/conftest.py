@@ -1,4 +1,12 @@
-"""Options shared by the test suites (the unit tests have their own tests/unit/conftest.py)."""
+"""Options shared by the test suites (the unit tests have their own tests/unit/conftest.py).
+
+The compose ``stack`` session fixture is registered here, once for the whole tree, so the
+e2e suite and the fault-injection suite (tests/faults/) share one stack bring-up.
+"""
+
+# A plugin module, not a conftest: only a top-level conftest may name plugins, and a
+# fixture defined in two conftests would be two fixtures (two bring-ups per session).
+pytest_plugins = ["e2e.session"]
 
 
 def pytest_addoption(parser):
