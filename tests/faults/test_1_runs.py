@@ -23,11 +23,16 @@ pytestmark = pytest.mark.faults
 BIG_FILE_ROWS = 300_000  # a run that lasts long enough to be hit while it works
 
 
-def test_a_killed_run_container_is_resumed(stack: Stack):
+def file_in_a_run(stack: Stack, name: str) -> tuple[Files, str, str]:
+    """A big file of its own uploaded, and the id of the file_sensor run working on it."""
     wait_location_loaded(stack)
-    files = Files(stack, "kill")
+    files = Files(stack, name)
     (key,) = files.upload(rows=BIG_FILE_ROWS)
-    run_id = files.sensor_run(key)["runId"]
+    return files, key, files.sensor_run(key)["runId"]
+
+
+def test_a_killed_run_container_is_resumed(stack: Stack):
+    files, key, run_id = file_in_a_run(stack, "kill")
     running = wait_for(f"a running container for run {run_id}",
                        lambda: [c for c in run_containers(run_id) if state(c)["status"] == "running"], 60, 0.5)
     time.sleep(2)  # into the step
@@ -71,10 +76,7 @@ def graphql_statuses(seconds: float, interval: float = 0.5) -> dict[str, int]:
 
 
 def test_b_postgres_restart_during_a_run(stack: Stack):
-    wait_location_loaded(stack)
-    files = Files(stack, "pg")
-    (key,) = files.upload(rows=BIG_FILE_ROWS)
-    run_id = files.sensor_run(key)["runId"]
+    files, _, run_id = file_in_a_run(stack, "pg")
     clock = Stopwatch()
     stack.compose("restart", "postgres")
     polled = graphql_statuses(30)
@@ -90,10 +92,7 @@ def test_b_postgres_restart_during_a_run(stack: Stack):
 
 
 def test_e_code_server_restart_during_a_run(stack: Stack):
-    wait_location_loaded(stack)
-    files = Files(stack, "codeserver")
-    (key,) = files.upload(rows=BIG_FILE_ROWS)
-    run_id = files.sensor_run(key)["runId"]
+    files, _, run_id = file_in_a_run(stack, "codeserver")
     clock = Stopwatch()
     stack.compose("restart", "user-code")
     wait_location_loaded(stack, timeout=90)
