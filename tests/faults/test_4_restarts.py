@@ -22,9 +22,9 @@ SELECTOR = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
 
 def sensor_cursor(stack: Stack) -> str | None:
     data = stack.graphql("""query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename
-        ... on Sensor { sensorState { status typeSpecificInfo { ... on SensorData { lastCursor } } } } } }""",
+        ... on Sensor { sensorState { status typeSpecificData { ... on SensorData { lastCursor } } } } } }""",
                          {"s": {**SELECTOR, "sensorName": "file_sensor"}})
-    return data["sensorOrError"]["sensorState"]["typeSpecificInfo"]["lastCursor"]
+    return data["sensorOrError"]["sensorState"]["typeSpecificData"]["lastCursor"]
 
 
 def schedules(stack: Stack) -> dict[str, str]:
