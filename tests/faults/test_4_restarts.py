@@ -5,6 +5,8 @@ schedules' state as they were.
 
 from __future__ import annotations
 
+import json
+
 import time
 
 import pytest
@@ -68,7 +70,10 @@ def compare(before: dict, after: dict, how: str) -> None:
     lost_runs, lost_objects = before["runs"] - after["runs"], before["objects"] - after["objects"]
     require(not lost_runs, f"{how}: {len(lost_runs)} runs lost, e.g. {sorted(lost_runs)[:3]}")
     require(not lost_objects, f"{how}: {len(lost_objects)} objects lost, e.g. {sorted(lost_objects)[:3]}")
-    require(after["cursor"] == before["cursor"], f"{how}: file_sensor cursor {before['cursor']!r} -> {after['cursor']!r}")
+    # The sweep position moves whenever a tick's listing budget cuts the sweep short; what must
+    # survive is the sensor's memory of batches in flight and files to retry.
+    durable = [{k: v for k, v in json.loads(c or "{}").items() if k != "position"} for c in (before["cursor"], after["cursor"])]
+    require(durable[0] == durable[1], f"{how}: file_sensor cursor {before['cursor']!r} -> {after['cursor']!r}")
     require(after["schedules"] == before["schedules"], f"{how}: schedules {before['schedules']} -> {after['schedules']}")
 
 
