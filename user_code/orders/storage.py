@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
@@ -63,12 +63,6 @@ def is_orders_csv(key: str) -> bool:
 def staging_key(object_key: str) -> str:
     """One staging object per incoming key: re-ingesting a file overwrites, never adds."""
     return f"{STAGING_PREFIX}{quote(object_key, safe='')}{PARQUET}"
-
-
-def source_of_staging_key(key: str) -> str | None:
-    if not (key.startswith(STAGING_PREFIX) and key.endswith(PARQUET)):
-        return None
-    return unquote(key[len(STAGING_PREFIX):-len(PARQUET)])
 
 
 def quarantine_key(run_id: str) -> str:
