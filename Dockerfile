@@ -45,6 +45,7 @@ ARG DAGSTER_GID=1000
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
     PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/opt/dagster/lib \
     DAGSTER_HOME=/opt/dagster/dagster_home
 RUN groupadd --gid ${DAGSTER_GID} dagster \
  && useradd --uid ${DAGSTER_UID} --gid dagster --home-dir /home/dagster --create-home \
@@ -52,6 +53,9 @@ RUN groupadd --gid ${DAGSTER_GID} dagster \
  && mkdir -p /opt/dagster/dagster_home/storage /opt/dagster/app /opt/dagster/infra \
  && chown -R dagster:dagster /opt/dagster/dagster_home /opt/dagster/app
 COPY dagster.yaml workspace.yaml /opt/dagster/dagster_home/
+# Platform extensions dagster.yaml names (dagster_platform.compute_logs), in both images.
+COPY infra/dagster_platform/ /opt/dagster/lib/dagster_platform/
+RUN python3 -m compileall -q /opt/dagster/lib
 WORKDIR /opt/dagster/app
 
 FROM runtime AS dagster

@@ -1,5 +1,5 @@
 # Entry points of the project. `make help` lists them.
-#   make up      the Docker stack (cp .env.example .env first; `make env` does it)
+#   make up      the Docker stack (writes .env with random secrets first: `make env`)
 #   make test    the test command: unit + end-to-end (e2e skip without a Docker engine)
 #   make dev     embedded local mode: `dagster dev`, no Docker/Postgres/MinIO
 #   make bench   benchmarks/RESULTS.md (throughput + stack figures; the stack is torn down after)
@@ -23,11 +23,6 @@ DAGSTER_PG_DB ?= $(or $(call env_value,DAGSTER_PG_DB),dagster)
 DAGSTER_PG_USER ?= $(or $(call env_value,DAGSTER_PG_USER),dagster)
 WAREHOUSE_DB_NAME ?= $(or $(call env_value,WAREHOUSE_DB_NAME),warehouse)
 
-# The non-root webserver/daemon need the Docker socket's group: DOCKER_GID in .env, or
-# detected here when it is empty there.
-DOCKER_GID ?= $(or $(call env_value,DOCKER_GID),$(shell stat -c %g /var/run/docker.sock 2>/dev/null),0)
-export DOCKER_GID
-
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,11 +33,10 @@ venv: ## create .venv with the pinned dev requirements (a no-op when they are th
 	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
 
 .env:
-	cp .env.example .env
-	@echo "created .env from .env.example (change the passwords before exposing the stack)"
+	python3 infra/env/make_env.py .env.example .env
 
 .PHONY: env
-env: .env ## create .env from .env.example if missing
+env: .env ## write .env from .env.example with random secrets, mode 0600 (never overwrites)
 
 # --- Docker stack --------------------------------------------------------------------
 .PHONY: up
@@ -66,8 +60,8 @@ reload-code: ## rebuild and restart only the code server (then "Reload definitio
 	$(COMPOSE) up -d --build --no-deps --wait user-code
 
 .PHONY: migrate
-migrate: ## run `dagster instance migrate` (after upgrading Dagster; init also does it on every up)
-	$(COMPOSE) run --rm --no-deps init dagster instance migrate
+migrate: ## run `dagster instance migrate` as the schema owner (after upgrading Dagster; init also does it on every up)
+	$(COMPOSE) run --rm --no-deps init sh /opt/dagster/infra/init/migrate.sh
 
 # Backups: both databases (pg_dump -Fc: the instance DB with the run history, and the
 # warehouse DB with schema `orders`, the ledger) and the bucket (a one-shot container of

@@ -2,7 +2,11 @@
 
 As the superuser (POSTGRES_USER / POSTGRES_PASSWORD, seen only by postgres and init):
 
-* role DAGSTER_PG_USER (login) owning database DAGSTER_PG_DB: Dagster's instance storage;
+* role DAGSTER_PG_MIGRATION_USER (login) owning database DAGSTER_PG_DB and every table in
+  it: only init connects as it, to run `dagster instance migrate` (DDL);
+* role DAGSTER_PG_USER (login), the runtime role of the webserver, daemon, code server and
+  runs: CONNECT + DML (SELECT/INSERT/UPDATE/DELETE, sequences) on the instance tables,
+  also on tables later migrations create (default privileges), and no DDL;
 * database WAREHOUSE_DB_NAME, owned by the superuser, which seeds it;
 * role WAREHOUSE_DB_USER (login): CONNECT + SELECT only, also on tables created later
   by the superuser (default privileges), and no access to the instance database;
@@ -42,6 +46,12 @@ def connect(database: str):
             conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
             return conn
         except psycopg2.OperationalError as error:
+            if "password authentication failed" in str(error):
+                # Retrying cannot help: the data volume was created with another password
+                # (e.g. a new .env from `make env` over an old volume).
+                sys.exit("init: Postgres refused POSTGRES_PASSWORD: the postgres-data volume was initialised "
+                         "with another superuser password. Put the old one back in .env, or delete the data "
+                         "with `make reset` (docker compose down -v).")
             if time.monotonic() > deadline:
                 raise
             print(f"init: waiting for postgres ({str(error).strip().splitlines()[0]})", flush=True)
@@ -71,47 +81,74 @@ def ensure_database(cur, name: str, owner: str) -> None:
     cur.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
 
 
+def run_statements(database: str, statements: tuple[str, ...], **names: str) -> None:
+    """Run statements in ``database`` as the superuser; ``{name}`` is a quoted identifier."""
+    conn = connect(database)
+    ids = {key: sql.Identifier(name) for key, name in names.items()}
+    with conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(sql.SQL(statement).format(**ids))
+    conn.close()
+
+
+# The instance database: the runtime role gets rows, not schema (DML on what the owner
+# has and will create).
+INSTANCE_GRANTS = (
+    # Stacks from before the split had the runtime role own the tables.
+    "REASSIGN OWNED BY {runtime} TO {owner}",
+    "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    "GRANT USAGE ON SCHEMA public TO {runtime}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {runtime}",
+    "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {runtime}",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {runtime}",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {runtime}",
+)
+
+# The warehouse: the pipelines' role reads what the superuser seeds, and writes nothing;
+# the orders writer owns schema orders (the orders store), which the reader may read.
+WAREHOUSE_GRANTS = (
+    "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+    "GRANT USAGE ON SCHEMA public TO {reader}",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {superuser} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}",
+    "CREATE SCHEMA IF NOT EXISTS orders AUTHORIZATION {writer}",
+    "ALTER SCHEMA orders OWNER TO {writer}",
+    "ALTER ROLE {writer} IN DATABASE {db} SET search_path = orders",
+    "GRANT USAGE ON SCHEMA orders TO {reader}",
+    "ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA orders GRANT SELECT ON TABLES TO {reader}",
+)
+
+
 def main() -> None:
     superuser = env("POSTGRES_USER", "postgres")
-    dagster_user, dagster_db = env("DAGSTER_PG_USER"), env("DAGSTER_PG_DB")
+    migrator, dagster_user, dagster_db = env("DAGSTER_PG_MIGRATION_USER"), env("DAGSTER_PG_USER"), env("DAGSTER_PG_DB")
     reader, warehouse_db = env("WAREHOUSE_DB_USER"), env("WAREHOUSE_DB_NAME")
     orders_writer = env("ORDERS_DB_USER")
-    if len({superuser, dagster_user, reader, orders_writer}) != 4:
-        sys.exit("init: POSTGRES_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER and ORDERS_DB_USER must be four different roles")
+    if len({superuser, migrator, dagster_user, reader, orders_writer}) != 5:
+        sys.exit("init: POSTGRES_USER, DAGSTER_PG_MIGRATION_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER and "
+                 "ORDERS_DB_USER must be five different roles")
     if dagster_db == warehouse_db:
         sys.exit("init: DAGSTER_PG_DB and WAREHOUSE_DB_NAME must be different databases")
 
     conn = connect("postgres")
     with conn.cursor() as cur:
+        ensure_role(cur, migrator, env("DAGSTER_PG_MIGRATION_PASSWORD"))
         ensure_role(cur, dagster_user, env("DAGSTER_PG_PASSWORD"))
         ensure_role(cur, reader, env("WAREHOUSE_DB_PASSWORD"))
         ensure_role(cur, orders_writer, env("ORDERS_DB_PASSWORD"))
-        ensure_database(cur, dagster_db, dagster_user)
+        ensure_database(cur, dagster_db, migrator)
         ensure_database(cur, warehouse_db, superuser)
-        for role in (reader, orders_writer):
-            cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(warehouse_db), sql.Identifier(role)))
+        for database, role in ((dagster_db, dagster_user), (warehouse_db, reader), (warehouse_db, orders_writer)):
+            cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), sql.Identifier(role)))
         # The orders store stages each commit in temporary tables.
         cur.execute(sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
             sql.Identifier(warehouse_db), sql.Identifier(orders_writer)))
     conn.close()
-
-    conn = connect(warehouse_db)
-    names = {"reader": sql.Identifier(reader), "superuser": sql.Identifier(superuser),
-             "writer": sql.Identifier(orders_writer), "db": sql.Identifier(warehouse_db)}
-    with conn.cursor() as cur:
-        for statement in (
-            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-            "GRANT USAGE ON SCHEMA public TO {reader}",
-            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {reader}",
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {superuser} IN SCHEMA public GRANT SELECT ON TABLES TO {reader}",
-            "CREATE SCHEMA IF NOT EXISTS orders AUTHORIZATION {writer}",
-            "ALTER SCHEMA orders OWNER TO {writer}",
-            "ALTER ROLE {writer} IN DATABASE {db} SET search_path = orders",
-            "GRANT USAGE ON SCHEMA orders TO {reader}",
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {writer} IN SCHEMA orders GRANT SELECT ON TABLES TO {reader}",
-        ):
-            cur.execute(sql.SQL(statement).format(**names))
-    conn.close()
+    run_statements(dagster_db, INSTANCE_GRANTS, owner=migrator, runtime=dagster_user)
+    print(f"init: instance database {dagster_db}: {migrator} owns the schema, {dagster_user} may only "
+          "read and write rows", flush=True)
+    run_statements(warehouse_db, WAREHOUSE_GRANTS, reader=reader, superuser=superuser, writer=orders_writer,
+                   db=warehouse_db)
     print(f"init: warehouse {warehouse_db}: {reader} may read, not write; {orders_writer} owns schema orders",
           flush=True)
 

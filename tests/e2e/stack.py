@@ -1,13 +1,16 @@
 """The compose stack as the e2e tests and the benchmarks drive it.
 
 ``Stack`` wraps ``docker compose`` for this project (``compose()``, ``up()``), its GraphQL
-endpoint (``graphql()``) and the object store with the pipelines' credentials (``s3()``).
+endpoint behind the authenticating proxy (``graphql()``, ``ui_request()``: basic auth with
+DAGSTER_UI_USER / DAGSTER_UI_PASSWORD and the UI's own Origin, as a script would) and the
+object store with one identity's credentials (``s3()``: the pipelines' by default).
 Shared by tests/e2e/conftest.py (the ``stack`` fixture) and benchmarks/stack.py, so both
 talk to the stack the same way. No pytest import here.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -70,7 +73,7 @@ class Stack:
     @classmethod
     def from_env(cls) -> "Stack":
         """Settings from .env (or .env.example when there is none), overridden by the
-        shell environment as compose does; DOCKER_GID detected when it is empty."""
+        shell environment as compose does."""
         env_file = ROOT / ".env"
         env_args: list[str] = []
         if not env_file.exists():
@@ -78,13 +81,7 @@ class Stack:
             env_args = ["--env-file", str(env_file)]
         values = read_env_file(env_file)
         env = {**values, **{key: os.environ[key] for key in values if key in os.environ}}
-        process_env = dict(os.environ)
-        if not env.get("DOCKER_GID"):
-            socket = Path("/var/run/docker.sock")
-            if socket.exists():
-                env["DOCKER_GID"] = str(socket.stat().st_gid)
-                process_env["DOCKER_GID"] = env["DOCKER_GID"]
-        return cls(env=env, env_args=env_args, process_env=process_env)
+        return cls(env=env, env_args=env_args, process_env=dict(os.environ))
 
     def is_up(self) -> bool:
         return bool(self.compose("ps", "-q", "webserver", check=False).stdout.strip())
@@ -141,12 +138,22 @@ class Stack:
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
 
-    # --- GraphQL -----------------------------------------------------------------------
+    # --- UI / GraphQL (through the proxy) -------------------------------------------------
+    def auth_header(self) -> str:
+        token = f"{self.env['DAGSTER_UI_USER']}:{self.env['DAGSTER_UI_PASSWORD']}".encode()
+        return "Basic " + base64.b64encode(token).decode()
+
+    def ui_request(self, path: str, data: bytes | None = None, headers: dict | None = None,
+                   method: str | None = None) -> urllib.request.Request:
+        """A request to the UI as a script sends it: credentials and the UI's own Origin."""
+        return urllib.request.Request(
+            f"{UI}{path}", data=data, method=method,
+            headers={"Authorization": self.auth_header(), "Origin": UI, **(headers or {})},
+        )
+
     def graphql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
-        request = urllib.request.Request(
-            f"{UI}/graphql", data=body, headers={"Content-Type": "application/json"},
-        )
+        request = self.ui_request("/graphql", body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             payload = json.load(response)
         assert not payload.get("errors"), f"GraphQL errors: {payload['errors']}"
@@ -165,7 +172,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                with urllib.request.urlopen(f"{UI}/server_info", timeout=5):
+                with urllib.request.urlopen(self.ui_request("/server_info"), timeout=5):
                     return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline:
@@ -177,13 +184,14 @@ class Stack:
         return f"dagster-platform/{target}:{self.env.get('IMAGE_TAG') or 'local'}"
 
     # --- object store --------------------------------------------------------------------
-    def s3(self):
-        """boto3 client with the PIPELINES' credentials (not MinIO's root) on the published port."""
+    def s3(self, identity: str = "AWS"):
+        """boto3 client on the published port with one MinIO identity (never root): the
+        pipelines' (``AWS``), ``UPLOADER`` or ``COMPUTE_LOGS`` (the .env prefixes)."""
         import boto3
 
         return boto3.client(
             "s3", endpoint_url="http://127.0.0.1:9000",
-            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            aws_access_key_id=self.env[f"{identity}_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env[f"{identity}_SECRET_ACCESS_KEY"],
             region_name=self.env.get("AWS_REGION") or "us-east-1",
         )

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from e2e.stack import UI, Stack
+from e2e.stack import Stack
 from e2e.waits import wait_for, wait_location_loaded, wait_run_success
 
 from .harm import Files, docker, require, run_containers, run_or_retry_succeeded, staging_objects, state
@@ -51,14 +51,14 @@ def test_a_killed_run_container_is_resumed(stack: Stack):
            run_id=run_id, containers=len(containers))
 
 
-def graphql_statuses(seconds: float, interval: float = 0.5) -> dict[str, int]:
+def graphql_statuses(stack: Stack, seconds: float, interval: float = 0.5) -> dict[str, int]:
     """Poll GraphQL (a query that reads the run storage) for ``seconds``; count outcomes."""
     body = b'{"query": "{ runsOrError(limit: 1) { __typename } }"}'
     counts = {"ok": 0, "5xx": 0, "other": 0}
     last_5xx = ""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        request = urllib.request.Request(f"{UI}/graphql", data=body, headers={"Content-Type": "application/json"})
+        request = stack.ui_request("/graphql", body, {"Content-Type": "application/json"})  # through the proxy
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 counts["ok" if response.status == 200 else "other"] += 1
@@ -79,7 +79,7 @@ def test_b_postgres_restart_during_a_run(stack: Stack):
     files, _, run_id = file_in_a_run(stack, "pg")
     clock = Stopwatch()
     stack.compose("restart", "postgres")
-    polled = graphql_statuses(30)
+    polled = graphql_statuses(stack, 30)
     wait_for(f"run {run_id} or its retry to succeed", lambda: run_or_retry_succeeded(stack, run_id),
              timeout=max(10.0, 180 - clock()))
     seconds = clock()
