@@ -93,8 +93,21 @@ class Files:
         return new
 
     def wait_landed(self, timeout: float) -> float:
-        """Seconds until orders_summary holds exactly these files' totals for the year."""
-        return wait_summary(self.stack, self.year, summarize_many(*self.summaries), timeout=timeout)
+        """Seconds until orders_summary holds exactly these files' totals for the year.
+        On a timeout, the failure also lists the file_sensor runs of these files and the
+        instance's unfinished runs, which tell a missed file from a slow or queued run."""
+        try:
+            return wait_summary(self.stack, self.year, summarize_many(*self.summaries), timeout=timeout)
+        except pytest.fail.Exception as failure:
+            pytest.fail(f"{failure}\n{self.run_report()}", pytrace=False)
+
+    def run_report(self) -> str:
+        runs = runs_with_tag(self.stack, "dagster/sensor_name", "file_sensor", limit=200)
+        mine = [(tags_of(r).get("orders/first_key"), r["runId"][:8], r["status"]) for r in runs
+                if self.tag in tags_of(r).get("orders/first_key", "")]
+        unfinished = self.stack.graphql("""{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED,
+            CANCELING]}) { ... on Runs { results { runId status jobName } } } }""")["runsOrError"]["results"]
+        return f"file_sensor runs of these files: {mine}\nunfinished runs of the instance: {unfinished}"
 
     def sensor_run(self, key: str, timeout: float = 90) -> dict:
         """The file_sensor run whose batch starts with ``key``, once it has STARTED."""

@@ -27,12 +27,6 @@ def make(stack: Stack, target: str, *args: str, timeout: float = 900) -> str:
     return result.stdout
 
 
-@pytest.mark.skip(reason=(
-    "issue 9: in the fresh-clone CI rehearsal of stop 13 the file uploaded after `make restore` was not "
-    "ingested within 120 s (file_sensor: 'No new or changed files', 167 objects); it passed twice before. "
-    "Backup and restore themselves passed (runs, objects and the ledger came back); what fails is ingestion "
-    "after the restore. Remove this mark once that is understood and fixed."
-))
 def test_i_backup_reset_restore(stack: Stack, tmp_path):
     back_up(stack)
     files = Files(stack, "backup")
