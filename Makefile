@@ -83,12 +83,14 @@ restore: ## restore BACKUP=dir (both databases + the bucket; also onto a fresh s
 	  || { echo "usage: make restore BACKUP=.local_data/backups/<UTC time>"; exit 2; }
 	$(COMPOSE) stop webserver daemon user-code
 	@# init creates the roles, databases and bucket (a fresh stack has none), then both dumps
-	@# replace the databases' contents (owners as dumped) and the bucket's objects come back.
+	@# replace the databases' contents (owners as dumped) and the bucket's objects come back,
+	@# in single-part uploads: an object's ETag is then its MD5 again, as when it was first
+	@# uploaded in one part, so file_sensor does not take restored files for new versions.
 	$(COMPOSE) up -d --wait init
 	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$(DAGSTER_PG_DB)"' < "$(BACKUP)/instance.dump"
 	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$(WAREHOUSE_DB_NAME)"' < "$(BACKUP)/warehouse.dump"
 	$(COMPOSE) run --rm --no-deps -T -v "$(abspath $(BACKUP))/bucket:/backup:ro" --entrypoint /bin/sh minio-init -c \
-	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r /backup/ "store/$$S3_BUCKET/"' >/dev/null
+	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r --disable-multipart /backup/ "store/$$S3_BUCKET/"' >/dev/null
 	$(COMPOSE) up -d --wait
 
 .PHONY: clean-runs

@@ -84,7 +84,9 @@ class Files:
         new = []
         for _ in range(count):
             n = len(self.keys)
-            body, summary = orders_csv(1_000_000 * (n + 1), rows, self.year)
+            # Ids unique to this scenario (its year): order ids are deduplicated across
+            # files, so scenarios sharing ids would replace each other's orders.
+            body, summary = orders_csv(self.year * 100_000_000 + 1_000_000 * n, rows, self.year)
             key = f"incoming/orders/fault-{self.tag}-{n:03d}.csv"
             upload(self.stack, key, body)
             self.keys.append(key)
