@@ -28,6 +28,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
+
+import yaml
 
 from tests.e2e.stack import LOCATION, PROJECT, UI, Stack
 
@@ -41,6 +44,12 @@ MB = 1_000_000
 STANDIN_PYTHON_MB = 191
 UPSTREAM_PYTHON_SLIM_MB = 130
 
+
+
+def run_limit() -> int:
+    """The run queue's limit, from dagster.yaml (its one place)."""
+    instance = yaml.safe_load((Path(__file__).resolve().parent.parent / "dagster.yaml").read_text())
+    return int(instance["concurrency"]["runs"]["max_concurrent_runs"])
 
 def log(message: str) -> None:
     print(f"[stack] {message}", flush=True)
@@ -362,7 +371,7 @@ def backfill(stack: Stack, per_partition_runs: int = 30) -> dict:
         "per_partition_measured_runs": len(days),
         "per_partition_measured_wall_s": round(wall, 1),
         "per_partition_run_p50_s": round(statistics.median(per_run), 2),
-        "max_concurrent_runs": int(stack.env.get("DAGSTER_MAX_CONCURRENT_RUNS") or 4),
+        "max_concurrent_runs": run_limit(),
     }
 
 

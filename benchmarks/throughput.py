@@ -34,6 +34,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.csv as pacsv
 from dagster import DagsterInstance, materialize
 from dagster_aws.s3 import S3Resource
@@ -42,7 +43,8 @@ from tests.e2e.stack import Stack
 from tooling.postgres import throwaway_postgres
 from user_code.io_managers import from_parquet_bytes, to_parquet_bytes
 from user_code.orders.assets import ORDERS_ASSETS
-from user_code.orders.cleaning import clean_orders, read_orders_csv, summarize_orders
+from user_code.orders.cleaning import clean_orders, last_of_each, read_orders_csv, split_orders, stream_orders_csv, summarize_orders
+from user_code.orders.ingest import BLOCK_BYTES
 from user_code.orders.ledger import metadata as ledger_metadata
 from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
 from user_code.resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
@@ -101,9 +103,13 @@ def write_csv(rows: int, folder: Path) -> Path:
 
 
 def project_path(csv: Path) -> pd.DataFrame:
-    """What raw_orders -> cleaned_orders -> orders_summary compute, minus storage."""
-    result = clean_orders(read_orders_csv(csv, name=csv.name))
-    return summarize_orders(result.cleaned)
+    """What the orders step computes, minus storage: the file read block by block
+    (``stream_orders_csv``), each block cleaned (``split_orders``), duplicates across
+    blocks resolved (the load does that in SQL), and the per-date summary (the load's
+    delta, here an Arrow group-by)."""
+    typed = pa.concat_tables([split_orders(block)[0] for block in stream_orders_csv(csv, csv.name, BLOCK_BYTES)])
+    typed = typed.take(last_of_each(typed["order_id"], np.arange(typed.num_rows)))
+    return summarize_orders(typed)
 
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

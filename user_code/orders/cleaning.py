@@ -105,7 +105,14 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
 def stream_orders_csv(path: str | os.PathLike, name: str, block_bytes: int) -> Iterator[pa.Table]:
     """:func:`read_orders_csv` a block of about ``block_bytes`` at a time, so memory holds one
     block's rows, whatever the file's size. A problem in any block raises
-    :class:`MalformedOrdersFile` like :func:`read_orders_csv` does."""
+    :class:`MalformedOrdersFile` like :func:`read_orders_csv` does.
+
+    A file that fits in one block is read in one call: the whole-file reader parses on all
+    cores, the streaming one block after block (about half the speed on two cores).
+    """
+    if os.path.getsize(path) <= block_bytes:
+        yield read_orders_csv(path, name)
+        return
     try:
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes), convert_options=_CONVERT)
         for batch in reader:
@@ -228,7 +235,7 @@ def _integer_keys(order_ids: pa.ChunkedArray) -> np.ndarray | None:
     return pc.fill_null(numbers, 0).to_numpy()
 
 
-def _last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
+def last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
     """Of ``rows`` (ascending), those holding the last occurrence of their order id among ``rows``.
 
     Integer ids (the common case) are deduplicated without hashing strings: through a
@@ -288,7 +295,7 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
             drop(f"invalid_{name}", parsed.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False))
 
     valid = np.flatnonzero(code < 0)
-    keep = _last_of_each(table["order_id"], valid)
+    keep = last_of_each(table["order_id"], valid)
     if len(keep) < len(valid):
         earlier = code < 0
         earlier[keep] = False
@@ -308,9 +315,13 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     return typed, quarantined
 
 
-def summarize_orders(cleaned: pd.DataFrame) -> pd.DataFrame:
+def summarize_orders(cleaned: pd.DataFrame | pa.Table) -> pd.DataFrame:
     """One row per date: total_amount, total_quantity, order_count (sorted by date)."""
-    table = pa.Table.from_pandas(cleaned[["date", "amount", "quantity", "order_id"]], preserve_index=False)
+    columns = ["date", "amount", "quantity", "order_id"]
+    if isinstance(cleaned, pa.Table):
+        table = cleaned.select(columns)
+    else:
+        table = pa.Table.from_pandas(cleaned[columns], preserve_index=False)
     summary = table.group_by("date").aggregate(
         [("amount", "sum"), ("quantity", "sum"), ("order_id", "count")]
     )

@@ -85,15 +85,23 @@ summary_table = sa.Table(
     sa.Column("order_count", sa.BigInteger, nullable=False),
 )
 
+# The stored rows of every order_id the batch touches, read once (by the order_id index)
+# before the batch's keys are replaced: the winners before and after are both ranked from it.
+_PRIOR_ROWS = """
+CREATE TEMP TABLE prior_rows AS
+SELECT r.source_key, r.row_no, r.order_id, r.date, r.amount, r.quantity, r.source_modified
+FROM orders_rows r JOIN affected_ids a ON a.order_id = r.order_id
+"""
+# The winning row of each order_id among {rows}: the latest upload (see module docstring).
 _WINNERS = """
 CREATE TEMP TABLE {name} AS
 SELECT order_id, date, amount, quantity FROM (
-  SELECT r.order_id, r.date, r.amount, r.quantity,
-         ROW_NUMBER() OVER (PARTITION BY r.order_id
-                            ORDER BY r.source_modified DESC, r.source_key DESC, r.row_no DESC) AS rank
-  FROM orders_rows r JOIN affected_ids a ON a.order_id = r.order_id
+  SELECT order_id, date, amount, quantity,
+         ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY source_modified DESC, source_key DESC, row_no DESC) AS rank
+  FROM ({rows}) candidates
 ) ranked WHERE rank = 1
 """
+_ROW_FIELDS = "source_key, row_no, order_id, date, amount, quantity, source_modified"
 _APPLY_DELTA = """
 INSERT INTO orders_summary_by_date (date, total_amount, total_quantity, order_count)
 SELECT date, SUM(sign * amount), SUM(sign * quantity), SUM(sign) FROM (
@@ -106,7 +114,7 @@ ON CONFLICT (date) DO UPDATE SET
   total_quantity = orders_summary_by_date.total_quantity + excluded.total_quantity,
   order_count = orders_summary_by_date.order_count + excluded.order_count
 """
-_TEMP_TABLES = ("batch_rows", "affected_ids", "winners_before", "winners_after")
+_TEMP_TABLES = ("batch_rows", "affected_ids", "prior_rows", "winners_before", "winners_after")
 
 
 VALID_SCHEMA = pa.schema([
@@ -232,16 +240,17 @@ class OrdersLedger:
             loaded = dict(conn.execute(sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key")).all())
             in_keys = sa.bindparam("keys", expanding=True)
             conn.execute(sa.text(
-                "CREATE TEMP TABLE affected_ids AS SELECT DISTINCT order_id FROM ("
+                "CREATE TEMP TABLE affected_ids AS"
                 " SELECT order_id FROM orders_rows WHERE source_key IN :keys"
-                " UNION SELECT order_id FROM batch_rows) ids"
+                " UNION SELECT order_id FROM batch_rows"
             ).bindparams(in_keys), {"keys": keys})
-            conn.execute(sa.text(_WINNERS.format(name="winners_before")))
+            conn.execute(sa.text(_PRIOR_ROWS))
+            conn.execute(sa.text(_WINNERS.format(name="winners_before", rows="SELECT * FROM prior_rows")))
+            self._winners_after(conn, keys)
             conn.execute(sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys})
             conn.execute(sa.text(f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
                                  f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"))
             self._refresh_statistics(conn, sum(loaded.values()))
-            conn.execute(sa.text(_WINNERS.format(name="winners_after")))
             dates = conn.execute(sa.text(
                 "SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d"
             )).scalar_one()
@@ -256,6 +265,21 @@ class OrdersLedger:
             ])
             self._drop_temp_tables(conn)
         return CommitResult({f.key: int(loaded.get(f.key, 0)) for f in fresh}, skipped, int(dates), duplicates)
+
+    def _winners_after(self, conn: sa.Connection, keys: list[str]) -> None:
+        """The winners once the batch has replaced its keys: ranked over the batch's rows
+        and the other files' stored rows of the same ids. A single file whose ids no other
+        file holds (the usual new file) is its own winners: ``batch_rows`` already has one
+        row per order_id and file, so the ranking's sort is skipped."""
+        others = f"SELECT {_ROW_FIELDS} FROM prior_rows WHERE source_key NOT IN :keys"
+        shared = conn.execute(sa.text(f"SELECT EXISTS ({others})").bindparams(sa.bindparam("keys", expanding=True)),
+                              {"keys": keys}).scalar_one()
+        if len(keys) == 1 and not shared:
+            conn.execute(sa.text("CREATE TEMP TABLE winners_after AS SELECT order_id, date, amount, quantity FROM batch_rows"))
+            return
+        rows = f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_rows"
+        conn.execute(sa.text(_WINNERS.format(name="winners_after", rows=rows)).bindparams(sa.bindparam("keys", expanding=True)),
+                     {"keys": keys})
 
     def _drop_duplicates_across_blocks(self, conn: sa.Connection, keys: list[str]) -> pa.Table | None:
         """Within each of these files, keep only the last row of each order_id (the

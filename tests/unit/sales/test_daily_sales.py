@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, materialize
-from dagster._core.errors import DagsterError
+from dagster import DagsterError
 
 from user_code.io_managers import from_parquet_bytes
 from user_code.sales.assets import daily_sales, daily_sales_summary
