@@ -4,6 +4,14 @@ The compose ``stack`` session fixture is registered here, once for the whole tre
 e2e suite and the fault-injection suite (tests/faults/) share one stack bring-up.
 """
 
+import os
+
+# The tests assert the documented defaults of the deployment's knobs; a shell that has
+# sourced .env (or exported one of them) must not change what the definitions are built
+# with. The stack itself reads .env through compose, not this process's environment.
+for _knob in ("DAGSTER_DEPLOYMENT", "SCHEDULE_TIMEZONE", "ORDERS_SENSOR_INTERVAL_SECONDS", "ORDERS_MAX_FILE_MB"):
+    os.environ.pop(_knob, None)
+
 # A plugin module, not a conftest: only a top-level conftest may name plugins, and a
 # fixture defined in two conftests would be two fixtures (two bring-ups per session).
 pytest_plugins = ["e2e.session"]

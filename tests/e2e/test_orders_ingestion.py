@@ -8,7 +8,6 @@ whatever else the lake contains and can run alone.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 import time
 import uuid

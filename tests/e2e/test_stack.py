@@ -18,7 +18,7 @@ import pytest
 from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
 from .stack import RUN_FIELDS
 from .waits import (
-    REPOSITORY, location_entry, read_parquet, tags_of, wait_for, wait_location_loaded, wait_run_success,
+    REPOSITORY, launch_run, location_entry, read_parquet, tags_of, wait_for, wait_location_loaded, wait_run_success,
 )
 
 pytestmark = pytest.mark.e2e
@@ -52,9 +52,6 @@ EXPECTED_SUMMARY = {
     "2031-03-01": {"total_amount": 30.50, "total_quantity": 3, "order_count": 2},
     "2031-03-02": {"total_amount": 6.75, "total_quantity": 3, "order_count": 1},
 }
-
-shared: dict = {}
-
 
 # --- the stack -------------------------------------------------------------------------
 def test_every_service_is_healthy(stack: Stack):
@@ -142,10 +139,12 @@ def test_warehouse_user_is_read_only(stack: Stack):
 
 
 # --- runs ------------------------------------------------------------------------------
-def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack):
+@pytest.fixture(scope="module")
+def sensor_run(stack: Stack) -> dict:
+    """A file_sensor run of a dirty orders file, once it has succeeded (made on first use,
+    so every test that needs it also runs alone)."""
     wait_location_loaded(stack)
     bucket = stack.env["S3_BUCKET"]
-    # Keys sort in arrival order (the sensor's cursor relies on that).
     key = f"incoming/orders/{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-e2e-{uuid.uuid4().hex[:8]}.csv"
     started = time.monotonic()
     stack.s3().put_object(Bucket=bucket, Key=key, Body=DIRTY_ORDERS_CSV.encode())
@@ -161,10 +160,23 @@ def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack):
 
     run = wait_for(f"file_sensor to launch a run for {key}", launched, timeout=90)
     run = wait_run_success(stack, run["runId"])
-    shared["sensor_run"] = run["runId"]
-    shared["sensor_latency"] = time.monotonic() - started
-    TIMINGS.append(f"orders CSV upload -> file_sensor run SUCCESS: {shared['sensor_latency']:.1f}s")
+    TIMINGS.append(f"orders CSV upload -> file_sensor run SUCCESS: {time.monotonic() - started:.1f}s")
+    return run
 
+
+@pytest.fixture(scope="module")
+def partition_run(stack: Stack) -> dict:
+    """A daily_sales run of one partition, launched as the UI does, once it has succeeded."""
+    wait_location_loaded(stack)
+    launched = time.monotonic()
+    run_id = launch_run(stack, "daily_sales_job", tags={"dagster/partition": PARTITION}, assets=["daily_sales"])
+    run = wait_run_success(stack, run_id)
+    TIMINGS.append(f"daily_sales partition launch -> SUCCESS: {time.monotonic() - launched:.1f}s")
+    return run
+
+
+def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack, sensor_run: dict):
+    run = sensor_run
     container = tags_of(run).get("docker/container_id")
     assert container, f"run has no docker/container_id tag: {tags_of(run)}"
     inspected = json.loads(subprocess.run(["docker", "inspect", container], capture_output=True,
@@ -186,31 +198,8 @@ def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack):
         assert int(mine.loc[day, "order_count"]) == expected["order_count"], (day, mine.loc[day])
 
 
-def test_daily_sales_partition_materializes(stack: Stack):
-    wait_location_loaded(stack)
-    data = stack.graphql(
-        """mutation($p: ExecutionParams!) { launchPipelineExecution(executionParams: $p) {
-             __typename
-             ... on LaunchRunSuccess { run { runId } }
-             ... on PythonError { message }
-             ... on InvalidSubsetError { message }
-             ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {"p": {
-            "selector": {
-                "repositoryLocationName": LOCATION, "repositoryName": REPOSITORY,
-                "pipelineName": "daily_sales_job", "assetSelection": [{"path": ["daily_sales"]}],
-            },
-            "mode": "default",
-            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": PARTITION}]},
-        }},
-    )
-    launched = time.monotonic()
-    result = data["launchPipelineExecution"]
-    assert result["__typename"] == "LaunchRunSuccess", result
-    run_id = result["run"]["runId"]
-    run = wait_run_success(stack, run_id)
-    TIMINGS.append(f"daily_sales partition launch -> SUCCESS: {time.monotonic() - launched:.1f}s")
-    shared["partition_run"] = run_id
+def test_daily_sales_partition_materializes(stack: Stack, partition_run: dict):
+    run = partition_run
     assert tags_of(run).get("dagster/partition") == PARTITION
     assert tags_of(run).get("docker/container_id")
 
@@ -223,10 +212,8 @@ def test_daily_sales_partition_materializes(stack: Stack):
     assert len(frame) == int(count) > 0, (len(frame), count)
 
 
-def test_compute_logs_are_in_minio_and_readable_from_the_ui(stack: Stack):
-    run_id = shared.get("partition_run")
-    if not run_id:
-        pytest.skip("no daily_sales run (see test_daily_sales_partition_materializes)")
+def test_compute_logs_are_in_minio_and_readable_from_the_ui(stack: Stack, partition_run: dict):
+    run_id = partition_run["runId"]
     bucket = stack.env["S3_BUCKET"]
     s3 = stack.s3()
 
@@ -321,10 +308,8 @@ def test_broken_definitions_show_as_a_failed_location(stack: Stack):
     wait_location_loaded(stack)
 
 
-def test_down_and_up_keeps_run_history(stack: Stack):
-    run_ids = [r for r in (shared.get("sensor_run"), shared.get("partition_run")) if r]
-    if not run_ids:
-        pytest.skip("no run was recorded by the earlier tests")
+def test_down_and_up_keeps_run_history(stack: Stack, sensor_run: dict, partition_run: dict):
+    run_ids = [sensor_run["runId"], partition_run["runId"]]
     stack.compose("down", timeout=300)  # no -v: the volumes stay
     seconds = stack.up()
     TIMINGS.append(f"docker compose down (no -v) + up --wait: {seconds:.1f}s")

@@ -96,8 +96,13 @@ def read_parquet(stack: Stack, key: str):
 
 
 
-def launch_run(stack: Stack, job: str, run_config: dict | None = None, tags: dict | None = None) -> str:
-    """Launch ``job`` through GraphQL (``launchRun``), as the UI does; returns the run id."""
+def launch_run(stack: Stack, job: str, run_config: dict | None = None, tags: dict | None = None,
+               assets: list[str] | None = None) -> str:
+    """Launch ``job`` (only ``assets`` of it, when given) through GraphQL (``launchRun``), as
+    the UI does; returns the run id."""
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
+    if assets:
+        selector["assetSelection"] = [{"path": [asset]} for asset in assets]
     data = stack.graphql(
         """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
              __typename
@@ -105,7 +110,7 @@ def launch_run(stack: Stack, job: str, run_config: dict | None = None, tags: dic
              ... on PythonError { message }
              ... on RunConfigValidationInvalid { errors { message } } } }""",
         {"p": {
-            "selector": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job},
+            "selector": selector,
             "runConfigData": run_config or {},
             "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
         }},
