@@ -33,11 +33,14 @@ def scale_stack(stack: Stack, visibility_timeout_s: int | None = None) -> Stack:
     return dataclasses.replace(stack, process_env=env)
 
 
-def up_workers(stack: Stack, workers: int) -> float:
-    """Broker + ``workers`` worker replicas, healthy; seconds it took."""
+def up_workers(stack: Stack, workers: int, build: bool = False) -> float:
+    """Broker + ``workers`` worker replicas, healthy; seconds it took. ``build``: (re)build
+    the broker image first (the workers use the user-code image the stack built)."""
     import time
 
     started = time.monotonic()
+    if build:
+        stack.compose(*PROFILE, "build", BROKER, timeout=UP_TIMEOUT)
     stack.compose(*PROFILE, "up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT), "--no-deps",
                   "--scale", f"{WORKER}={workers}", BROKER, WORKER, timeout=UP_TIMEOUT + 300)
     return time.monotonic() - started

@@ -34,8 +34,8 @@ PARTS = 8
 def scale(stack: Stack):
     scaled = scale_stack(stack, VISIBILITY_TIMEOUT_S)
     try:
-        seconds = up_workers(scaled, workers=2)
-        TIMINGS.append(f"scale profile up (broker + 2 workers, --no-deps): {seconds:.1f}s")
+        seconds = up_workers(scaled, workers=2, build=True)
+        TIMINGS.append(f"scale profile up (broker build + 2 workers, --no-deps): {seconds:.1f}s")
         yield scaled
     finally:
         logs = scaled.compose(*PROFILE, "logs", "--no-color", "--tail", "200", BROKER, WORKER, check=False)
