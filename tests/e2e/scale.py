@@ -95,6 +95,30 @@ def throughput(events: list[dict]) -> dict:
     return {"steps": len(ends), "window_s": round(window, 2), "steps_per_min": round(len(ends) / window * 60, 1)}
 
 
+def burst(stack: Stack, launch, wait, workers: tuple[int, ...] = (1, 2), seconds: float = 1.0) -> dict:
+    """The same burst (one celery_fanout run: PARTS independent steps waiting ``seconds``
+    each, then the fan-in) with each number of workers; ``launch(job, run_config)`` returns
+    a run id, ``wait(run_id)`` returns once it succeeded. The figure of results.json."""
+    figures = []
+    for count in workers:
+        up_workers(stack, count)
+        hosts = worker_hosts(stack)
+        assert len(hosts) == count, hosts
+        run_id = launch(JOB, fanout_config(seconds))
+        wait(run_id)
+        events = step_events(stack, run_id)
+        used = {chain[-1] for chain in hosts_by_step(events).values()}
+        figures.append({**throughput(events), "workers": count, "workers_used": len(used)})
+    return {
+        "workers": [f["workers"] for f in figures],
+        "steps_per_min": [f["steps_per_min"] for f in figures],
+        "window_s": [f["window_s"] for f in figures],
+        "workers_used": [f["workers_used"] for f in figures],
+        "steps": figures[0]["steps"],
+        "step_wait_s": seconds,
+    }
+
+
 def fanout_config(seconds: float) -> dict:
     from user_code.scale.assets import PARTS, part_name
 
