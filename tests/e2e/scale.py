@@ -98,9 +98,14 @@ def throughput(events: list[dict]) -> dict:
 def burst(stack: Stack, launch, wait, workers: tuple[int, ...] = (1, 2), seconds: float = 1.0) -> dict:
     """The same burst (one celery_fanout run: PARTS independent steps waiting ``seconds``
     each, then the fan-in) with each number of workers; ``launch(job, run_config)`` returns
-    a run id, ``wait(run_id)`` returns once it succeeded. The figure of results.json."""
-    figures = []
-    for count in workers:
+    a run id, ``wait(run_id)`` returns once it succeeded. The figure of results.json.
+
+    A warm-up run on the most workers first loads the code in every worker; then from the
+    most workers to the fewest, so that scaling down leaves only warm workers."""
+    up_workers(stack, max(workers))
+    wait(launch(JOB, fanout_config(0)))
+    figures = {}
+    for count in sorted(workers, reverse=True):
         up_workers(stack, count)
         hosts = worker_hosts(stack)
         assert len(hosts) == count, hosts
@@ -108,13 +113,13 @@ def burst(stack: Stack, launch, wait, workers: tuple[int, ...] = (1, 2), seconds
         wait(run_id)
         events = step_events(stack, run_id)
         used = {chain[-1] for chain in hosts_by_step(events).values()}
-        figures.append({**throughput(events), "workers": count, "workers_used": len(used)})
+        figures[count] = {**throughput(events), "workers_used": len(used)}
     return {
-        "workers": [f["workers"] for f in figures],
-        "steps_per_min": [f["steps_per_min"] for f in figures],
-        "window_s": [f["window_s"] for f in figures],
-        "workers_used": [f["workers_used"] for f in figures],
-        "steps": figures[0]["steps"],
+        "workers": list(workers),
+        "steps_per_min": [figures[n]["steps_per_min"] for n in workers],
+        "window_s": [figures[n]["window_s"] for n in workers],
+        "workers_used": [figures[n]["workers_used"] for n in workers],
+        "steps": figures[workers[0]]["steps"],
         "step_wait_s": seconds,
     }
 

@@ -65,7 +65,13 @@ def celery_settings() -> dict:
             # Acknowledge a step when it is done, so a dead worker's step is delivered again.
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
-            "broker_transport_options": {**broker_transport_options, "visibility_timeout": visibility_timeout()},
+            "broker_transport_options": {
+                **broker_transport_options,
+                "visibility_timeout": visibility_timeout(),
+                # Look for such steps every 5 s (kombu's default: a scan every 10 x 10 s).
+                "unacked_restore_interval": 5,
+                "unacked_restore_throttle": 1,
+            },
             "broker_connection_retry_on_startup": True,
             "result_expires": 24 * 3600,
         },

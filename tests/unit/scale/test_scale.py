@@ -58,7 +58,10 @@ def test_steps_are_acknowledged_late_and_redelivered_after_the_timeout(broker_en
     source = broker.celery_settings()["config_source"]
     assert source["task_acks_late"] is True
     assert source["task_reject_on_worker_lost"] is True
-    assert source["broker_transport_options"]["visibility_timeout"] == 42
+    options = source["broker_transport_options"]
+    assert options["visibility_timeout"] == 42
+    # kombu scans for such steps every interval x throttle seconds.
+    assert options["unacked_restore_interval"] * options["unacked_restore_throttle"] <= 10
 
 
 def test_the_workers_and_the_executor_build_the_same_app(broker_env):
