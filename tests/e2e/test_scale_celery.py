@@ -60,7 +60,7 @@ def test_broker_and_workers_are_hardened_and_the_broker_is_not_published(scale: 
         assert not any(host.get("PortBindings") or {}), (service, host.get("PortBindings"))
         assert not info["Mounts"] or service == BROKER, (service, info["Mounts"])  # workers: no volume
     # The broker refuses a client without the password.
-    anonymous = scale.compose("exec", "-T", BROKER, "redis-cli", "ping", check=False)
+    anonymous = scale.compose(*PROFILE, "exec", "-T", BROKER, "redis-cli", "ping", check=False)
     assert "NOAUTH" in anonymous.stdout + anonymous.stderr, anonymous.stdout + anonymous.stderr
 
 
