@@ -35,7 +35,7 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -q --only-binary=:all: \
         -r /tmp/requirements/user-code.txt -c /tmp/requirements/constraints.txt \
  && sh /usr/local/bin/slim-venv /opt/venv \
- && /opt/venv/bin/python -c "import dagster, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3, pandas, numpy, pyarrow, pyarrow.csv, pyarrow.parquet, pyarrow.compute, pyarrow.dataset, pyarrow.fs; boto3.client('s3', region_name='us-east-1')" \
+ && /opt/venv/bin/python -c "import dagster, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3, pandas, numpy, pyarrow, pyarrow.csv, pyarrow.parquet, pyarrow.compute, pyarrow.dataset, pyarrow.fs, dagster_celery, celery, redis; boto3.client('s3', region_name='us-east-1')" \
  && rm -rf /root/.cache
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -137,6 +137,13 @@ def render(r: dict) -> str:
                 "launch → created", o, ("p50_launch_to_created", "p50_created_to_started", "p50_started_to_end"),
                 f"`{o.get('asset', '')}`",
             ))
+    c = r.get("celery")
+    if c and c.get("steps_per_min"):
+        (one, two), (w1, w2) = c["steps_per_min"], c["workers"]
+        lines.append(
+            f"| Celery burst: {c['steps']} steps of `celery_fanout` ({c['step_wait_s']:g} s wait each) (steps/min) | "
+            f"{two:.0f} with {w2} workers | {one:.0f} with {w1} worker | {ratio(two, one)} | more with more workers |"
+        )
     b = r.get("backfill")
     if b and b.get("single_run_s"):
         lines.append(

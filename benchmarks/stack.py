@@ -164,7 +164,7 @@ def wait_location_loaded(stack: Stack, timeout: float = 180) -> None:
 
 
 def launch_run(stack: Stack, job: str, tags: dict[str, str] | None = None,
-               asset_keys: list[str] | None = None) -> str:
+               asset_keys: list[str] | None = None, run_config: dict | None = None) -> str:
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
     if asset_keys:
         selector["assetSelection"] = [{"path": [key]} for key in asset_keys]
@@ -174,7 +174,7 @@ def launch_run(stack: Stack, job: str, tags: dict[str, str] | None = None,
              ... on PythonError { message }
              ... on InvalidSubsetError { message }
              ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {"p": {"selector": selector,
+        {"p": {"selector": selector, "runConfigData": run_config or {},
                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}}},
     )
     result = data["launchRun"]
@@ -441,6 +441,21 @@ def timed_up(stack: Stack, build: bool = False) -> dict:
 
 
 # --- the whole thing -------------------------------------------------------------------------
+def celery_burst(stack: Stack) -> dict:
+    """The scale profile's broker + workers beside the stack: one celery_fanout burst with 1
+    and with 2 workers (tests/e2e/scale.py), steps/min; the workers are removed afterwards."""
+    from tests.e2e import scale
+
+    try:
+        scale.up_workers(stack, 1, build=True)
+        result = scale.burst(stack, launch=lambda job, config: launch_run(stack, job, run_config=config),
+                             wait=lambda run_id: wait_runs_done(stack, [run_id]))
+    finally:
+        scale.remove_workers(stack)
+    log(f"celery burst: {result}")
+    return result
+
+
 def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition_runs: int = 30,
         skip: tuple[str, ...] = ()) -> dict:
     """Every stack figure, side by side; always leaves the stack down (``down -v``)."""
@@ -492,6 +507,7 @@ def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition
             ("overhead", "run_overhead_s", lambda: run_overhead(stack, runs)),
             ("backfill", "backfill", lambda: backfill(stack, per_partition_runs)),
             ("burst", "burst", lambda: burst(stack)),
+            ("celery", "celery", lambda: celery_burst(stack)),
         ):
             if name in skip:
                 continue
@@ -527,6 +543,9 @@ def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition
     return results
 
 
+FIGURES = ("footprint", "sensor", "overhead", "backfill", "burst", "celery")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.stack", description=__doc__.splitlines()[0])
     parser.add_argument("--no-cold", action="store_true", help="skip removing the images before the first up")
@@ -534,7 +553,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-partition-runs", type=int, default=30)
     parser.add_argument("--skip", action="append", default=[],
-                        choices=("footprint", "sensor", "overhead", "backfill", "burst"))
+                        choices=FIGURES)
     args = parser.parse_args(argv)
     results = run(cold=not args.no_cold, uploads=args.uploads, runs=args.runs,
                   per_partition_runs=args.per_partition_runs, skip=tuple(args.skip))

@@ -1,0 +1,122 @@
+"""The `scale` profile for real: a Redis broker and two Celery workers, each its own
+container (own hostname, no shared filesystem), beside the session stack.
+
+``celery_fanout`` (8 independent steps + 1 fan-in) runs with its steps spread over both
+workers, read from dagster-celery's own engine events and from the hosts the steps wrote
+into their data (which the fan-in step read back from MinIO). Then the throughput of the
+same burst with 1 and with 2 workers, and a worker killed mid-run: its step is delivered
+again to the other one (acks_late + visibility timeout) and the run still succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+
+from .conftest import ARTIFACTS, TIMINGS, Stack
+from .scale import (
+    BROKER, JOB, PROFILE, WORKER, burst, fanout_config, hosts_by_step, remove_workers, scale_stack,
+    step_events, up_workers, worker_hosts,
+)
+from .waits import launch_run, read_parquet, wait_for, wait_run_success
+
+pytestmark = pytest.mark.e2e
+
+# Short, so the killed worker's step comes back within the test; steps here take ~2 s.
+VISIBILITY_TIMEOUT_S = 15
+PARTS = 8
+
+
+@pytest.fixture(scope="module")
+def scale(stack: Stack):
+    scaled = scale_stack(stack, VISIBILITY_TIMEOUT_S)
+    try:
+        seconds = up_workers(scaled, workers=2, build=True)
+        TIMINGS.append(f"scale profile up (broker build + 2 workers, --no-deps): {seconds:.1f}s")
+        yield scaled
+    finally:
+        logs = scaled.compose(*PROFILE, "logs", "--no-color", "--tail", "200", BROKER, WORKER, check=False)
+        (ARTIFACTS / "celery-logs.txt").write_text(logs.stdout + logs.stderr)
+        remove_workers(scaled)
+
+
+def run_fanout(stack: Stack, seconds: float) -> str:
+    return launch_run(stack, JOB, fanout_config(seconds))
+
+
+def test_broker_and_workers_are_hardened_and_the_broker_is_not_published(scale: Stack):
+    containers = scale.compose(*PROFILE, "ps", "-q", BROKER, WORKER).stdout.split()
+    assert len(containers) == 3, containers
+    for container in containers:
+        info = json.loads(subprocess.run(["docker", "inspect", container], capture_output=True, text=True).stdout)[0]
+        host, service = info["HostConfig"], info["Config"]["Labels"]["com.docker.compose.service"]
+        assert host["CapDrop"] == ["ALL"] and "no-new-privileges:true" in host["SecurityOpt"], service
+        assert host["ReadonlyRootfs"] is True and host["RestartPolicy"]["Name"] == "unless-stopped", service
+        assert info["Config"]["Healthcheck"]["Test"], service
+        assert info["Config"]["User"] not in ("", "root", "0"), (service, info["Config"]["User"])
+        assert not any(host.get("PortBindings") or {}), (service, host.get("PortBindings"))
+        assert not info["Mounts"] or service == BROKER, (service, info["Mounts"])  # workers: no volume
+    # The broker refuses a client without the password.
+    anonymous = scale.compose(*PROFILE, "exec", "-T", BROKER, "redis-cli", "ping", check=False)
+    assert "NOAUTH" in anonymous.stdout + anonymous.stderr, anonymous.stdout + anonymous.stderr
+
+
+def test_steps_are_spread_over_both_workers(scale: Stack):
+    hosts = worker_hosts(scale)
+    assert len(hosts) == 2, hosts
+    run_id = run_fanout(scale, seconds=2)
+    wait_run_success(scale, run_id, timeout=180)
+    ran = hosts_by_step(step_events(scale, run_id))
+    steps = {f"scale_part_{i}" for i in range(PARTS)} | {"scale_total"}
+    assert set(ran) == steps, ran
+    assert {host for chain in ran.values() for host in chain} <= set(hosts), (ran, hosts)
+    used = {chain[-1] for step, chain in ran.items() if step != "scale_total"}
+    assert used == set(hosts), f"parts ran only on {used}, workers {sorted(hosts)}: {ran}"
+    # The data agrees: each part wrote its host; the fan-in read them all back from MinIO.
+    total = read_parquet(scale, "lake/scale_total.parquet")
+    assert total["part"].tolist() == list(range(PARTS))
+    assert {f"scale_part_{p}": [h] for p, h in zip(total["part"], total["host"])} == \
+        {step: chain[-1:] for step, chain in ran.items() if step != "scale_total"}
+    TIMINGS.append("celery_fanout steps by worker: " + ", ".join(
+        f"{host}: {sum(1 for c in ran.values() if c[-1] == host)}" for host in sorted(hosts)))
+
+
+def test_burst_throughput_with_one_and_two_workers(scale: Stack):
+    result = burst(scale, launch=lambda job, config: launch_run(scale, job, config),
+                   wait=lambda run_id: wait_run_success(scale, run_id, timeout=240))
+    (ARTIFACTS / "celery-throughput.json").write_text(json.dumps(result, indent=2))
+    TIMINGS.append(f"celery_fanout burst ({result['steps']} steps): steps/min with {result['workers']} "
+                   f"workers: {result['steps_per_min']}")
+    assert result["workers_used"] == result["workers"], result
+    assert result["steps_per_min"][1] > result["steps_per_min"][0], result
+    up_workers(scale, 2)
+
+
+def test_killing_a_worker_mid_run_still_succeeds(scale: Stack):
+    hosts = worker_hosts(scale)
+    assert len(hosts) == 2, hosts
+    run_id = run_fanout(scale, seconds=4)
+
+    def busy_worker():
+        """A part step that a worker has started and not finished yet, and that worker."""
+        events = step_events(scale, run_id)
+        done = {e["stepKey"] for e in events if e["__typename"] == "ExecutionStepSuccessEvent"}
+        running = [(step, chain[-1]) for step, chain in hosts_by_step(events).items()
+                   if step.startswith("scale_part_") and step not in done]
+        return running[0] if running else None
+
+    step, victim = wait_for("a part step to start on a worker", busy_worker, timeout=120, interval=0.5)
+    subprocess.run(["docker", "kill", hosts[victim]], check=True, capture_output=True)
+    killed = time.monotonic()
+    wait_run_success(scale, run_id, timeout=VISIBILITY_TIMEOUT_S + 180)
+    TIMINGS.append(f"celery worker killed mid-step -> run SUCCESS: {time.monotonic() - killed:.1f}s")
+
+    ran = hosts_by_step(step_events(scale, run_id))
+    survivor = next(host for host in hosts if host != victim)
+    assert ran[step][0] == victim and ran[step][-1] == survivor, (step, ran[step])
+    total = read_parquet(scale, "lake/scale_total.parquet")
+    assert total["part"].tolist() == list(range(PARTS))
+    assert total.loc[total["part"] == int(step.rsplit("_", 1)[1]), "host"].tolist() == [survivor], total
