@@ -19,15 +19,12 @@ from dagster_aws.s3 import S3Resource
 from .io_managers import ParquetIOManager
 from .resources import LocalObjectStore, S3ObjectStore, WarehouseResource
 from .sample_data import seed_warehouse
+from .variables import required_by_docker, setting
 
 DEPLOYMENTS = ("local", "docker")
 
 # Every variable the docker deployment reads; all must be set and non-empty.
-DOCKER_VARIABLES = (
-    "S3_BUCKET", "S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-    "WAREHOUSE_DB_HOST", "WAREHOUSE_DB_PORT", "WAREHOUSE_DB_NAME",
-    "WAREHOUSE_DB_USER", "WAREHOUSE_DB_PASSWORD", "ORDERS_DB_USER", "ORDERS_DB_PASSWORD",
-)
+DOCKER_VARIABLES = required_by_docker()
 
 
 class ConfigurationError(RuntimeError):
@@ -45,7 +42,7 @@ def current_deployment() -> str:
 
 def schedule_timezone() -> str:
     """IANA timezone of the schedules and daily partitions (``SCHEDULE_TIMEZONE``, default UTC)."""
-    return os.environ.get("SCHEDULE_TIMEZONE", "").strip() or "UTC"
+    return setting("SCHEDULE_TIMEZONE")
 
 
 def require_variables(names: tuple[str, ...]) -> None:
@@ -66,7 +63,7 @@ def docker_resources() -> dict:
             endpoint_url=EnvVar("S3_ENDPOINT_URL"),
             aws_access_key_id=EnvVar("AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=EnvVar("AWS_SECRET_ACCESS_KEY"),
-            region_name=os.environ.get("AWS_REGION") or "us-east-1",
+            region_name=setting("AWS_REGION"),
         ),
     )
     server = {"host": EnvVar("WAREHOUSE_DB_HOST"), "port": EnvVar.int("WAREHOUSE_DB_PORT"),
@@ -80,7 +77,7 @@ def docker_resources() -> dict:
 
 
 def local_data_dir() -> Path:
-    return Path(os.environ.get("LOCAL_DATA_DIR") or ".local_data").resolve()
+    return Path(setting("LOCAL_DATA_DIR")).resolve()
 
 
 def local_resources(root: Path | None = None) -> dict:

@@ -22,7 +22,7 @@ def test_docker_names_every_missing_or_empty_variable(monkeypatch):
     monkeypatch.setenv("WAREHOUSE_DB_PASSWORD", "  ")
     with pytest.raises(ConfigurationError) as error:
         resources_for("docker")
-    assert "AWS_SECRET_ACCESS_KEY, WAREHOUSE_DB_PASSWORD" in str(error.value)
+    assert "variables: WAREHOUSE_DB_PASSWORD, AWS_SECRET_ACCESS_KEY." in str(error.value)  # exactly these two
     assert "value-of" not in str(error.value)
 
 

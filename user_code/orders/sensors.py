@@ -3,7 +3,6 @@ batched (rules in detection.py)."""
 
 from __future__ import annotations
 
-import os
 import time
 
 from dagster import (
@@ -13,6 +12,7 @@ from dagster import (
 
 from ..environment import ConfigurationError
 from ..resources import ObjectStore, StoredObject, WarehouseResource
+from ..variables import setting
 from .assets import RawOrdersConfig
 from .detection import MAX_FILES_IN_FLIGHT, SensorState, plan_batches, sweep, version_id
 from .ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES
@@ -30,7 +30,7 @@ FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 
 def sensor_interval_seconds() -> int:
-    raw = os.environ.get(INTERVAL_VARIABLE) or "3"
+    raw = setting(INTERVAL_VARIABLE)
     try:
         seconds = int(raw)
     except ValueError:

@@ -8,7 +8,6 @@ writes a parsed copy per key to ``staging/raw_orders/`` and the rows it drops to
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 
 from ..environment import ConfigurationError
 from ..resources import ObjectStore, StoredObject
+from ..variables import setting
 from .cleaning import SOURCE_FILE
 
 INCOMING_PREFIX = "incoming/orders/"
@@ -27,7 +27,6 @@ PARQUET = ".parquet"
 ROW_NO = "row_no"
 
 MAX_FILE_MB_VARIABLE = "ORDERS_MAX_FILE_MB"
-DEFAULT_MAX_FILE_MB = 1024
 
 
 class RejectedOrdersFile(ValueError):
@@ -45,7 +44,7 @@ def max_file_bytes() -> int:
     Parsing needs about 2-3x the file size in memory, so keep the cap under a third of the
     run containers' memory limit (``mem_limit`` in dagster.yaml).
     """
-    raw = os.environ.get(MAX_FILE_MB_VARIABLE) or str(DEFAULT_MAX_FILE_MB)
+    raw = setting(MAX_FILE_MB_VARIABLE)
     try:
         megabytes = float(raw)
     except ValueError:
