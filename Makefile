@@ -31,6 +31,7 @@ help: ## list the targets
 venv: ## create .venv with the pinned dev requirements (a no-op when they are there)
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
+	$(VENV)/bin/pip install -q --no-deps -e .  # user_code importable from anywhere (pyproject.toml)
 
 .env:
 	python3 infra/env/make_env.py .env.example .env
@@ -107,6 +108,11 @@ reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake)
 test: venv ## unit + e2e tests (e2e are skipped, with the reason, when no Docker engine is available)
 	$(PYTHON) -m pytest
 
+.PHONY: lint
+lint: venv ## ruff (lint) and mypy (types), settings in pyproject.toml; .ci/run runs it
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
 .PHONY: test-unit
 test-unit: venv ## unit tests only (no Docker)
 	$(PYTHON) -m pytest -m "not e2e and not faults"
@@ -133,7 +139,7 @@ dev: sample-orders ## `dagster dev` with local resources (SQLite warehouse, fold
 	@# Started from DAGSTER_HOME, not from here: `dagster dev` loads ./.env (the Docker
 	@# stack's settings, DAGSTER_DEPLOYMENT=docker included) over the environment.
 	cd $(LOCAL_DAGSTER_HOME) && DAGSTER_DEPLOYMENT=local LOCAL_DATA_DIR=$(abspath $(LOCAL_DATA_DIR)) \
-		DAGSTER_HOME=$(LOCAL_DAGSTER_HOME) PYTHONPATH=$(CURDIR) \
+		DAGSTER_HOME=$(LOCAL_DAGSTER_HOME) \
 		$(abspath $(PYTHON)) -m dagster dev -m user_code.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DEV_PORT)
 
 .PHONY: sample-orders

@@ -10,6 +10,7 @@ data generated on first use.
 from __future__ import annotations
 
 import os
+from typing import Any
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -66,7 +67,7 @@ def docker_resources() -> dict:
             region_name=setting("AWS_REGION"),
         ),
     )
-    server = {"host": EnvVar("WAREHOUSE_DB_HOST"), "port": EnvVar.int("WAREHOUSE_DB_PORT"),
+    server: dict[str, Any] = {"host": EnvVar("WAREHOUSE_DB_HOST"), "port": EnvVar.int("WAREHOUSE_DB_PORT"),
               "database": EnvVar("WAREHOUSE_DB_NAME")}
     # Two roles on one database: the pipelines read the warehouse, and only the orders
     # store (schema orders) is writable, by its own role.

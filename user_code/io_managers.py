@@ -13,6 +13,7 @@ including empty ones, so downstream reads never find a hole.
 
 
 import io
+from collections.abc import Sequence
 from urllib.parse import quote
 
 import pandas as pd
@@ -64,7 +65,7 @@ class ParquetIOManager(ConfigurableIOManager):
     store: ResourceDependency[ObjectStore]
     prefix: str = "lake"
 
-    def _object_key(self, asset_path: list[str], partition_key: str | None = None) -> str:
+    def _object_key(self, asset_path: Sequence[str], partition_key: str | None = None) -> str:
         base = "/".join([self.prefix, *(quote(part, safe="") for part in asset_path)])
         if partition_key is None:
             return base + ".parquet"

@@ -33,7 +33,9 @@ def _pods() -> dict[str, Pod]:
     chart = values()
     bootstrap = objects("Job")["dagster-bootstrap"]["spec"]["template"]["metadata"]["labels"]
     # The Job controller adds this label to every pod of a Job.
-    job_pod = lambda name, labels=None: Pod(NAMESPACE, {**(labels or {}), "batch.kubernetes.io/job-name": name})
+    def job_pod(name, labels=None):
+        return Pod(NAMESPACE, {**(labels or {}), "batch.kubernetes.io/job-name": name})
+
     return {
         "webserver": Pod(NAMESPACE, chart["dagsterWebserver"]["labels"]),
         "daemon": Pod(NAMESPACE, chart["dagsterDaemon"]["labels"]),

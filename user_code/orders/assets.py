@@ -9,6 +9,7 @@ contains both runs' files. A run's cost follows its files, never the history (se
 ledger.py).
 """
 
+from typing import Any
 
 from dagster import (
     AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec, Config, Failure,
@@ -131,9 +132,9 @@ def orders_pipeline(context: AssetExecutionContext, config: RawOrdersConfig, obj
         )
 
 
-def _drop_metadata(report: IngestReport) -> dict:
+def _drop_metadata(report: IngestReport) -> dict[str, Any]:
     counts = report.drop_counts
-    metadata = {f"dropped_{reason}": n for reason, n in counts.items()}
+    metadata: dict[str, Any] = {f"dropped_{reason}": n for reason, n in counts.items()}
     metadata["dropped_total"] = sum(counts.values())
     if report.quarantine_uri:
         metadata["quarantine_uri"] = MetadataValue.path(report.quarantine_uri)

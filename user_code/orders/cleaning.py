@@ -94,11 +94,13 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
     if isinstance(source, (bytes, bytearray, memoryview)):
         if not bytes(source[:1]):
             raise MalformedOrdersFile(f"{name}: the file is empty")
-        source = io.BytesIO(source)
+        readable: CsvSource | io.BytesIO = io.BytesIO(source)
+    else:
+        readable = source
     try:
-        table = pacsv.read_csv(source, convert_options=_CONVERT)
+        table = pacsv.read_csv(readable, convert_options=_CONVERT)
     except _READ_ERRORS as exc:
-        raise _explain(exc, source, name) from exc
+        raise _explain(exc, readable, name) from exc
     return _checked(table, name)
 
 

@@ -147,7 +147,8 @@ class _ParquetSink:
     """A Parquet file written a table at a time (the schema comes from the first table)."""
 
     def __init__(self, path: Path):
-        self.path, self.writer = path, None
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
 
     def write(self, table: pa.Table) -> None:
         if self.writer is None:

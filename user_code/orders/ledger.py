@@ -205,7 +205,7 @@ class OrdersLedger:
                 conn.execute(sa.select(table.c.key, table.c.etag).where(where), params).all()
                 for table in (files_table, rejected_table)
             )
-        return dict(loaded), set(map(tuple, rejected))
+        return {key: etag for key, etag in loaded}, {(key, etag) for key, etag in rejected}
 
     def reject(self, key: str, etag: str, reason: str, run_id: str) -> None:
         with self.locked() as conn:
@@ -221,10 +221,10 @@ class OrdersLedger:
         in one transaction. Versions already loaded are skipped, so a retried or repeated
         run ingests nothing twice."""
         with self.locked() as conn:
-            current = dict(conn.execute(
+            current: dict[str, str] = {key: etag for key, etag in conn.execute(
                 sa.select(files_table.c.key, files_table.c.etag)
                 .where(files_table.c.key.in_([f.key for f in files]))
-            ).all()) if files else {}
+            )} if files else {}
             fresh = [f for f in files if current.get(f.key) != f.etag]
             skipped = [f.key for f in files if current.get(f.key) == f.etag]
             if not fresh:
@@ -237,8 +237,9 @@ class OrdersLedger:
             ))
             self._load_rows(conn, fresh)
             duplicates = self._drop_duplicates_across_blocks(conn, [f.key for f in fresh if f.blocks > 1])
-            loaded = dict(conn.execute(sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key")).all())
-            in_keys = sa.bindparam("keys", expanding=True)
+            loaded: dict[str, int] = {key: int(n) for key, n in conn.execute(
+                sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key"))}
+            in_keys: sa.BindParameter = sa.bindparam("keys", expanding=True)
             conn.execute(sa.text(
                 "CREATE TEMP TABLE affected_ids AS"
                 " SELECT order_id FROM orders_rows WHERE source_key IN :keys"
@@ -321,7 +322,9 @@ class OrdersLedger:
     def _load_rows(self, conn: sa.Connection, files: list[FileRows]) -> None:
         """Rows into ``batch_rows``: COPY on Postgres (streamed per record batch), inserts elsewhere."""
         if self.is_postgres:
-            cursor = conn.connection.driver_connection.cursor()
+            driver = conn.connection.driver_connection
+            assert driver is not None, "a pooled connection always has its DBAPI connection"
+            cursor = driver.cursor()
             for chunk in _csv_chunks(files):
                 cursor.copy_expert(f"COPY batch_rows ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", chunk)
             return

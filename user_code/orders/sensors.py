@@ -56,7 +56,7 @@ def finished_run_keys(context: SensorEvaluationContext, state: SensorState) -> s
     runs = context.instance.get_runs(filters=RunsFilter(
         job_name=daily_pipeline.name, statuses=FINISHED, tags={"dagster/run_key": list(state.in_flight)},
     ))
-    return {run.tags.get("dagster/run_key") for run in runs}
+    return {run.tags["dagster/run_key"] for run in runs if "dagster/run_key" in run.tags}
 
 
 @sensor(

@@ -1,5 +1,7 @@
 """Blocking checks on daily_sales_summary: a wrong summary must not feed anything downstream."""
 
+from typing import Any
+
 import pandas as pd
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetIn, asset_check
 
@@ -11,7 +13,7 @@ from .partitions import DAILY_PARTITIONS
 
 # Partitioned like the asset, so a check reads the partitions of its run (one day, or a whole
 # single-run backfill) rather than every partition up to today.
-COMMON = {"asset": daily_sales_summary, "blocking": True, "partitions_def": DAILY_PARTITIONS,
+COMMON: dict[str, Any] = {"asset": daily_sales_summary, "blocking": True, "partitions_def": DAILY_PARTITIONS,
           "retry_policy": NETWORK_RETRY_POLICY}
 
 

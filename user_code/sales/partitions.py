@@ -12,7 +12,8 @@ from ..io_managers import PARTITION_EXPR
 
 
 DAILY_PARTITIONS = DailyPartitionsDefinition(start_date="2023-01-01", timezone=schedule_timezone())
-PRODUCT_PARTITIONS = DynamicPartitionsDefinition(name="products")
+PRODUCT_PARTITIONS_NAME = "products"
+PRODUCT_PARTITIONS = DynamicPartitionsDefinition(name=PRODUCT_PARTITIONS_NAME)
 
 # The IO manager splits a multi-partition output on these columns.
 BY_DATE = {PARTITION_EXPR: "date"}
