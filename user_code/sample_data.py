@@ -24,7 +24,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-ORDER_COLUMNS = ["order_id", "date", "customer_id", "amount", "quantity"]
+from .schemas import ORDER_COLUMNS, customers_table, metadata, products_table, sales_table
+
 WAREHOUSE_START = dt.date(2023, 1, 1)
 WAREHOUSE_END = dt.date(2023, 12, 31)
 
@@ -41,33 +42,6 @@ PRODUCTS = pd.DataFrame(
     columns=["product_id", "name", "category", "unit_price"],
 )
 SEGMENTS = np.array(["consumer", "small_business", "enterprise"])
-
-metadata = sa.MetaData()
-products_table = sa.Table(
-    "products", metadata,
-    sa.Column("product_id", sa.Text, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("category", sa.Text, nullable=False),
-    sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
-)
-customers_table = sa.Table(
-    "customers", metadata,
-    sa.Column("customer_id", sa.Integer, primary_key=True),
-    sa.Column("email", sa.Text),
-    sa.Column("segment", sa.Text, nullable=False),
-    sa.Column("lifetime_value", sa.Numeric(12, 2), nullable=False),
-    sa.Column("signup_date", sa.Date, nullable=False),
-)
-sales_table = sa.Table(
-    "sales", metadata,
-    sa.Column("sale_id", sa.BigInteger, primary_key=True),
-    sa.Column("date", sa.Date, nullable=False, index=True),
-    sa.Column("product_id", sa.Text, nullable=False, index=True),
-    sa.Column("customer_id", sa.Integer, nullable=False),
-    sa.Column("quantity", sa.Integer, nullable=False),
-    sa.Column("revenue", sa.Numeric(12, 2), nullable=False),
-)
-
 
 def generate_customers(n: int = 500, seed: int = 7) -> pd.DataFrame:
     """Customers with the warts of real CRM data: missing and upper-case emails."""

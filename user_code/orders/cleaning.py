@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..sample_data import ORDER_COLUMNS
+from ..schemas import ORDER_COLUMNS
 
 SOURCE_FILE = "source_file"
 REASON = "reason"

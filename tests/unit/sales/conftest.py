@@ -11,7 +11,7 @@ from dagster import Definitions
 from user_code import sales
 from user_code.io_managers import ParquetIOManager
 from user_code.resources import WarehouseResource
-from user_code.sample_data import sales_table
+from user_code.schemas import sales_table
 
 HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", "P-006 O'Brien/ü \"special\"", "with space %2F"]
 
