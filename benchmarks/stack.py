@@ -3,7 +3,7 @@
     python -m benchmarks --only stack          # through the report (results.json, RESULTS.md)
     python -m benchmarks.stack [--no-cold]     # just these figures, printed as JSON
 
-The stack is driven exactly as the e2e tests drive it (``tests/e2e/stack.py``): compose,
+The stack is driven exactly as the e2e tests drive it (``tooling/stack.py``): compose,
 GraphQL on :3000, boto3 on :9000 with the pipelines' credentials. It is brought up if it
 is not up, and ALWAYS torn down at the end (``down -v`` and the run containers, found by
 label), whatever happened. Numbers are printed, never judged: nothing here fails on speed.
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.e2e.stack import LOCATION, PROJECT, UI, Stack
+from tooling.stack import LOCATION, PROJECT, UI, Stack
 
 REPOSITORY = "__repository__"
 RUN_TIMEOUT = 300

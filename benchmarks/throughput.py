@@ -39,7 +39,7 @@ import pyarrow.csv as pacsv
 from dagster import DagsterInstance, materialize
 from dagster_aws.s3 import S3Resource
 
-from tests.e2e.stack import Stack
+from tooling.stack import Stack
 from tooling.postgres import throwaway_postgres
 from user_code.io_managers import from_parquet_bytes, to_parquet_bytes
 from user_code.orders.assets import ORDERS_ASSETS

@@ -9,6 +9,6 @@ names below from here as before.
 from __future__ import annotations
 
 from .session import TIMINGS, e2e_required  # noqa: F401
-from .stack import (  # noqa: F401
+from tooling.stack import (  # noqa: F401
     ARTIFACTS, LOCATION, PROJECT, ROOT, RUN_LABEL, UI, UP_TIMEOUT, Stack, docker_problem, read_env_file,
 )

@@ -12,7 +12,7 @@ import dataclasses
 import json
 import subprocess
 
-from .stack import UP_TIMEOUT, Stack
+from tooling.stack import UP_TIMEOUT, Stack
 
 PROFILE = ("--profile", "scale")
 BROKER, WORKER = "celery-broker", "celery-worker"

@@ -18,7 +18,7 @@ import os
 
 import pytest
 
-from .stack import ARTIFACTS, Stack, docker_problem
+from tooling.stack import ARTIFACTS, Stack, docker_problem
 
 STACK_MARKERS = ("e2e", "faults")
 _failed: list[str] = []

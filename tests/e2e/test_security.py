@@ -109,7 +109,7 @@ def wait_run_status(stack: Stack, run_id: str, statuses: tuple[str, ...], timeou
 
 # --- 1. plain compose, no Docker socket group -------------------------------------------
 def test_no_docker_gid_and_only_the_socket_proxies_hold_the_socket(stack: Stack):
-    for name in ("docker-compose.yml", ".env.example", "Makefile", "tests/e2e/stack.py"):
+    for name in ("docker-compose.yml", ".env.example", "Makefile", "tooling/stack.py"):
         assert "DOCKER_GID" not in (ROOT / name).read_text(), f"{name} still uses DOCKER_GID"
     for service in ("webserver", "daemon", "user-code", "proxy"):
         info = service_inspect(stack, service)

@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
-from .stack import RUN_FIELDS
+from tooling.stack import RUN_FIELDS
 from .waits import (
     REPOSITORY, launch_run, location_entry, read_parquet, tags_of, wait_for, wait_location_loaded, wait_run_success,
 )

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from .stack import LOCATION, RUN_FIELDS, Stack
+from tooling.stack import LOCATION, RUN_FIELDS, Stack
 
 REPOSITORY = "__repository__"
 RUN_TIMEOUT = 240

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from e2e.stack import Stack
+from tooling.stack import Stack
 from e2e.test_orders_ingestion import orders_csv, summarize_many, upload, wait_summary
 from e2e.waits import runs_with_tag, tags_of, wait_for
 

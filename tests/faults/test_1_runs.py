@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from e2e.stack import Stack
+from tooling.stack import Stack
 from e2e.waits import wait_for, wait_location_loaded, wait_run_success
 
 from .harm import Files, docker, require, run_containers, run_or_retry_succeeded, staging_objects, state

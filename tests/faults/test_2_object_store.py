@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from e2e.stack import Stack
+from tooling.stack import Stack
 from e2e.waits import runs_with_tag, tags_of, wait_location_loaded
 from user_code.orders.detection import RETRY_BACKOFF_SECONDS
 

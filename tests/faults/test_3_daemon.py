@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.stack import Stack
+from tooling.stack import Stack
 from e2e.waits import runs_with_tag, tags_of, wait_for, wait_location_loaded
 
 from .harm import Files, docker, ledger_files, require, state, wait_healthy

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from e2e.stack import LOCATION, Stack
+from tooling.stack import LOCATION, Stack
 from e2e.waits import REPOSITORY, wait_for, wait_location_loaded
 
 from .harm import require

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from e2e.stack import ROOT, Stack
+from tooling.stack import ROOT, Stack
 
 from .harm import Files, ledger_files, require
 from .recovery import Stopwatch, record

@@ -9,7 +9,7 @@ from dagster._config import process_config
 from dagster._config.field import resolve_to_config_type
 
 from dagster_platform.compute_logs import S3ComputeLogManager
-from tests.e2e.stack import ROOT
+from tooling.stack import ROOT
 
 
 def test_uses_its_own_credentials_over_the_pipelines(s3_endpoint, monkeypatch):

@@ -21,8 +21,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 PROJECT = "dagster-platform"
 LOCATION = "orders_and_sales"
 RUN_LABEL = "io.dagster-platform.role=run-worker"
@@ -31,17 +33,8 @@ UP_TIMEOUT = int(os.environ.get("E2E_UP_TIMEOUT", "600"))
 RUN_FIELDS = "runId status jobName tags { key value }"
 
 def read_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+    """The variables of a .env file, parsed as compose and Dagster parse it (python-dotenv)."""
+    return {key: value or "" for key, value in dotenv_values(path).items()}
 
 
 def docker_problem() -> str | None:
