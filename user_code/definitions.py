@@ -8,12 +8,13 @@ re-imports pandas, pyarrow and Dagster, which cost ~8 s per step in a run contai
 
 from dagster import Definitions, in_process_executor
 
-from . import customers, orders, sales
+from . import alerts, customers, orders, sales
 from .environment import resources_for
 
 defs = Definitions.merge(
     orders.defs,
     customers.defs,
     sales.defs,
+    alerts.defs,
     Definitions(resources=resources_for(), executor=in_process_executor),
 )
