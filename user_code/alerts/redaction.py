@@ -36,9 +36,10 @@ def secret_values(environ: Mapping[str, str]) -> list[tuple[str, str]]:
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     environ = os.environ if environ is None else environ
+    text = URL_CREDENTIALS.sub(r"\g<scheme>[redacted]@", text)  # first: a marker has spaces
     for value, name in secret_values(environ):
         text = text.replace(value, f"[redacted {name}]")
-    return URL_CREDENTIALS.sub(r"\g<scheme>[redacted]@", text)
+    return text
 
 
 def redact_all(value, environ: Mapping[str, str] | None = None):
