@@ -79,6 +79,14 @@ def in_this_location(context: SensorEvaluationContext, run: DagsterRun) -> bool:
     return location == run_location and context.repository_name == run_repository
 
 
+def error_message(error) -> str:
+    """The user's own error: Dagster wraps it (DagsterExecutionStepExecutionError: "Error
+    occurred while executing op ...") with the real exception as the cause."""
+    while error.cause is not None and (error.cls_name or "").startswith("Dagster"):
+        error = error.cause
+    return error.message
+
+
 def step_failures(context: SensorEvaluationContext, run_id: str) -> tuple[list[str], list[str]]:
     """(failed step keys, their error messages), the failure's own description first."""
     steps, messages = [], []
@@ -87,7 +95,7 @@ def step_failures(context: SensorEvaluationContext, run_id: str) -> tuple[list[s
         data = event.step_failure_data
         steps.append(event.step_key)
         described = data.user_failure_data.description if data.user_failure_data else None
-        messages.append(described or (data.error.message if data.error else entry.message))
+        messages.append(described or (error_message(data.error) if data.error else entry.message))
     return list(dict.fromkeys(steps)), list(dict.fromkeys(m for m in messages if m))
 
 
@@ -96,7 +104,7 @@ def run_failure_alert(context: SensorEvaluationContext, run: DagsterRun, record,
     if not messages:  # the run failed outside any step (launch, a crashed worker, ...)
         data = record.event_log_entry.dagster_event.event_specific_data
         error = getattr(data, "error", None)
-        messages = [error.message if error else record.event_log_entry.message]
+        messages = [error_message(error) if error else record.event_log_entry.message]
     origin = run.remote_job_origin
     return payload.run_failure(
         location=origin.repository_origin.code_location_origin.location_name if origin else None,
