@@ -78,7 +78,7 @@ def docker_resources() -> dict:
     warehouse = WarehouseResource(**server, username=EnvVar("WAREHOUSE_DB_USER"), password=EnvVar("WAREHOUSE_DB_PASSWORD"))
     orders_db = WarehouseResource(**server, username=EnvVar("ORDERS_DB_USER"), password=EnvVar("ORDERS_DB_PASSWORD"))
     return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
-            "io_manager": ParquetIOManager(store=store)}
+            "io_manager": ParquetIOManager(store=store), "alert_webhook": alert_webhook()}
 
 
 def alert_webhook() -> AlertWebhook:
