@@ -40,6 +40,18 @@ def _asset_path(asset: str) -> str:
     return "assets/" + "/".join(quote(part, safe="") for part in asset.split("/"))
 
 
+# Details shown under the title (Slack fields, the plain-text body), in this order, when present.
+DETAILS = {"job": "Job", "run_id": "Run", "steps": "Failed steps", "object_key": "Object key",
+           "partition": "Partition", "asset": "Asset", "check": "Check", "policy": "Policy"}
+
+
+def _finish(alert: dict) -> dict:
+    """Add ``body``, the alert as plain text (for mail and chat gateways), and redact it all."""
+    details = [f"{label}: {alert[key]}" for key, label in DETAILS.items() if alert.get(key) not in (None, "")]
+    alert["body"] = "\n".join([alert["summary"], "", *details, "", alert["url"]])
+    return redact_all(alert)
+
+
 def run_failure(*, location: str | None, job: str, run_id: str, failed_steps: Sequence[str], error: str | None,
                 tags: Mapping[str, str], ui_url: str, timestamp: float) -> dict:
     """A failed run: what failed, where (partition, object key), and the link to the run."""
@@ -52,7 +64,7 @@ def run_failure(*, location: str | None, job: str, run_id: str, failed_steps: Se
         where = f" for {object_key}" + (f" and {files - 1} more file(s)" if files and files > 1 else "")
     else:
         where = f" for partition {partition}" if partition else ""
-    return redact_all({
+    return _finish({
         "alert": "run_failure",
         "id": f"run_failure:{run_id}",
         "title": f"Run failed: {job}{where}",
@@ -73,7 +85,7 @@ def run_failure(*, location: str | None, job: str, run_id: str, failed_steps: Se
 def check_failure(*, asset: str, check: str, severity: str, description: str | None, run_id: str | None,
                   partition: str | None, execution_id: int, ui_url: str, timestamp: float) -> dict:
     """A failed non-blocking asset check (a blocking one fails its run: a run_failure alert)."""
-    return redact_all({
+    return _finish({
         "alert": "asset_check_failure",
         "id": f"asset_check_failure:{asset}:{check}:{execution_id}",
         "title": f"Asset check failed: {asset} / {check} ({severity})",
@@ -90,7 +102,7 @@ def check_failure(*, asset: str, check: str, severity: str, description: str | N
 
 def freshness_failure(*, asset: str, policy: str, ui_url: str, timestamp: float) -> dict:
     """An asset whose freshness state turned FAIL (the freshness daemon evaluates it)."""
-    return redact_all({
+    return _finish({
         "alert": "freshness_failure",
         "id": f"freshness_failure:{asset}:{timestamp:.3f}",
         "title": f"Asset is not fresh: {asset}",
@@ -102,9 +114,6 @@ def freshness_failure(*, asset: str, policy: str, ui_url: str, timestamp: float)
     })
 
 
-# Fields shown under the title in Slack, in this order, when the alert has them.
-SLACK_FIELDS = {"job": "Job", "run_id": "Run", "steps": "Failed steps", "object_key": "Object key",
-                "partition": "Partition", "asset": "Asset", "check": "Check", "policy": "Policy"}
 
 
 def _mrkdwn(text: str) -> str:
@@ -114,7 +123,7 @@ def _mrkdwn(text: str) -> str:
 def as_slack(alert: Mapping) -> dict:
     """Slack incoming-webhook JSON: ``text`` (notifications, fallback) and ``blocks``."""
     fields = [{"type": "mrkdwn", "text": f"*{label}*\n{_mrkdwn(str(alert[key]))}"}
-              for key, label in SLACK_FIELDS.items() if alert.get(key) not in (None, "")][:10]
+              for key, label in DETAILS.items() if alert.get(key) not in (None, "")][:10]
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(
         f"{alert['title']}\n{alert['summary']}")[:3000]}}]
     if fields:

@@ -35,6 +35,9 @@ def test_run_failure_names_job_run_steps_file_error_and_link():
         "files": 1,
         "url": "http://localhost:3000/runs/1234-abcd",
         "time": "2027-01-15T08:00:00+00:00",
+        "body": "1 file(s) could not be ingested (the others were): incoming/orders/bad.csv: missing columns: amount\n\n"
+                "Job: daily_pipeline\nRun: 1234-abcd\nFailed steps: raw_orders\nObject key: incoming/orders/bad.csv\n\n"
+                "http://localhost:3000/runs/1234-abcd",
     }
     assert json.loads(json.dumps(alert)) == alert
 
