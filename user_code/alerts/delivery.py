@@ -13,7 +13,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import urlsplit
@@ -33,6 +32,8 @@ class Delivery:
     attempts: int
     detail: str
     """What happened, safe to log: status codes and error classes, never the URL's path or query."""
+    retriable: bool = False
+    """The webhook is down or overloaded (timeouts, refused, 5xx, 429), rather than refusing this alert (4xx)."""
 
 
 class AlertWebhook(ConfigurableResource):
@@ -55,27 +56,26 @@ class AlertWebhook(ConfigurableResource):
         parts = urlsplit((self.url or "").strip())
         return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")
 
-    def deliver(self, alert: dict, deadline: float, clock: Callable[[], float] = time.monotonic,
-                sleep: Callable[[float], None] = time.sleep) -> Delivery:
+    def deliver(self, alert: dict, deadline: float) -> Delivery:
         """POST ``alert`` until it is accepted (2xx), a retry cannot help, or ``deadline``
-        (a ``clock()`` value) comes; never raises for a network or HTTP failure."""
+        (a ``time.monotonic()`` value) comes; never raises for a network or HTTP failure."""
         if self.format not in FORMATS:
             return Delivery(False, 0, f"ALERT_FORMAT={self.format!r} is not one of {', '.join(FORMATS)}")
         body = json.dumps(render(alert, self.format)).encode()
-        detail, attempt, wait = "not tried: no time left in this tick", 0, self.backoff_seconds
+        detail, attempt, wait, retry = "not tried: no time left in this tick", 0, self.backoff_seconds, True
         while attempt < self.attempts:
-            remaining = deadline - clock()
+            remaining = deadline - time.monotonic()
             if remaining <= 0.05:
                 break
             attempt += 1
             retry, detail = self._post(body, min(self.timeout_seconds, remaining))
             if detail == "ok":
                 return Delivery(True, attempt, f"delivered to {self.target()}")
-            if not retry or attempt == self.attempts or clock() + wait >= deadline:
+            if not retry or attempt == self.attempts or time.monotonic() + wait >= deadline:
                 break
-            sleep(wait)
+            time.sleep(wait)
             wait *= 2
-        return Delivery(False, attempt, f"{self.target()}: {detail}")
+        return Delivery(False, attempt, f"{self.target()}: {detail}", retriable=retry)
 
     def _post(self, body: bytes, timeout: float) -> tuple[bool, str]:
         """(worth retrying, "ok" or what went wrong)."""

@@ -63,7 +63,8 @@ def alert_tick(context: SensorEvaluationContext, webhook: AlertWebhook, collect:
             context.log.error(f"Alert given up on after repeated failures ({problem}): {alert['title']}")
         else:
             context.log.warning(f"Alert not delivered, kept for the next tick ({problem}): {alert['title']}")
-        break  # the webhook is down or refusing: the others wait for the next tick too
+        if result.retriable:
+            break  # the webhook is down: the others wait for the next tick too
     reason = f"{sent} alert(s) sent, {len(state.pending)} pending" + (f" (last error: {problem})." if problem else ".")
     return SensorResult(skip_reason=SkipReason(reason), cursor=state.dump())
 

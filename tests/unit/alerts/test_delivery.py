@@ -33,14 +33,14 @@ def test_a_timeout_is_retried(webhook):
 def test_a_client_error_is_not_retried_within_the_tick(webhook):
     webhook.answers = [404]
     result = hook(webhook.url).deliver(ALERT, time.monotonic() + 10)
-    assert not result.ok and result.attempts == 1 and result.detail.endswith("HTTP 404")
+    assert not result.ok and result.attempts == 1 and result.detail.endswith("HTTP 404") and not result.retriable
 
 
 def test_a_webhook_that_is_down_costs_at_most_the_deadline(webhook):
     webhook.answers, webhook.hang_seconds = ["hang"] * 10, 3.0
     started = time.monotonic()
     result = hook(webhook.url, timeout_seconds=5, attempts=10).deliver(ALERT, time.monotonic() + 1.0)
-    assert not result.ok and "timeout" in result.detail
+    assert not result.ok and "timeout" in result.detail and result.retriable
     assert time.monotonic() - started < 1.5
 
 

@@ -90,6 +90,16 @@ def test_a_webhook_that_is_down_keeps_the_alert_for_the_next_tick(instance, webh
     assert len(webhook.received) == 4
 
 
+def test_an_alert_the_webhook_refuses_does_not_hold_up_the_others(instance, webhook):
+    cursor = tick(run_failure_alerts, instance, None, webhook.url).cursor
+    first, second = fail_a_run(instance), fail_a_run(instance)
+    webhook.answers = [400]
+    result = tick(run_failure_alerts, instance, cursor, webhook.url)
+    assert [(r["body"]["run_id"], r["answer"]) for r in webhook.received] == [(first, 400), (second, 200)]
+    assert result.skip_reason.skip_message == "1 alert(s) sent, 1 pending (last error: " \
+        f"http://127.0.0.1:{webhook.server.server_address[1]}: HTTP 400)."
+
+
 def test_a_tick_never_takes_longer_than_its_budget(instance, webhook, monkeypatch):
     monkeypatch.setattr(sensors, "TICK_BUDGET_SECONDS", 1.0)
     cursor = tick(run_failure_alerts, instance, None, webhook.url).cursor
