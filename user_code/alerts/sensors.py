@@ -58,6 +58,8 @@ def alert_tick(context: SensorEvaluationContext, webhook: AlertWebhook, collect:
             sent += 1
             context.log.info(f"Alert sent ({result.attempts} attempt(s)): {alert['title']}")
             continue
+        if not result.attempts:
+            break  # the tick's time is up: not a failure of this alert
         problem = result.detail
         if state.failed(alert["id"]):
             context.log.error(f"Alert given up on after repeated failures ({problem}): {alert['title']}")
