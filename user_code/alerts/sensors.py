@@ -41,6 +41,9 @@ def alert_tick(context: SensorEvaluationContext, webhook: AlertWebhook, collect:
     and deliver what is pending, within the tick's budget."""
     state = AlertState.parse(context.cursor)
     found = collect(context, state, webhook.ui_url)
+    if not state.started and not found:
+        return SensorResult(skip_reason=SkipReason("First tick: alerting on failures from now on (earlier ones "
+                                                   "are not sent)."), cursor=state.dump())
     if not webhook.enabled():
         state.pending = []
         reason = "ALERT_WEBHOOK_URL is not set, so alerts are off"

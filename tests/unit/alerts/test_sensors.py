@@ -60,6 +60,7 @@ def tick(sensor, instance, cursor, url, repository_def=None, **settings):
 def test_one_alert_per_failed_run_and_never_twice(instance, webhook):
     before = fail_a_run(instance)  # before the sensor ever ran: not alerted (no backlog on first start)
     first = tick(run_failure_alerts, instance, None, webhook.url)
+    assert first.skip_reason.skip_message.startswith("First tick: alerting on failures from now on")
     run_id = fail_a_run(instance)
     second = tick(run_failure_alerts, instance, first.cursor, webhook.url)
     assert [r["body"]["run_id"] for r in webhook.received] == [run_id] and before != run_id
