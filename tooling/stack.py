@@ -60,13 +60,15 @@ class Stack:
     env: dict[str, str]
     env_args: list[str]
     process_env: dict[str, str]
+    files: tuple[str, ...] = ()
+    """Compose files added to docker-compose.yml in every call (the tests' overrides)."""
     started_by_tests: bool = False
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_env(cls) -> "Stack":
+    def from_env(cls, files: tuple[str, ...] = ()) -> "Stack":
         """Settings from .env (or .env.example when there is none), overridden by the
-        shell environment as compose does."""
+        shell environment as compose does; ``files`` are added to every compose call."""
         env_file = ROOT / ".env"
         env_args: list[str] = []
         if not env_file.exists():
@@ -74,7 +76,7 @@ class Stack:
             env_args = ["--env-file", str(env_file)]
         values = read_env_file(env_file)
         env = {**values, **{key: os.environ[key] for key in values if key in os.environ}}
-        return cls(env=env, env_args=env_args, process_env=dict(os.environ))
+        return cls(env=env, env_args=env_args, process_env=dict(os.environ), files=files)
 
     def is_up(self) -> bool:
         return bool(self.compose("ps", "-q", "webserver", check=False).stdout.strip())
@@ -83,7 +85,7 @@ class Stack:
     def compose(self, *args: str, files: tuple[str, ...] = (), check: bool = True,
                 timeout: float = 900, capture: bool = True) -> subprocess.CompletedProcess:
         command = ["docker", "compose", "-p", PROJECT, "-f", "docker-compose.yml"]
-        for extra in files:
+        for extra in (*self.files, *files):
             command += ["-f", extra]
         command += [*self.env_args, *args]
         result = subprocess.run(

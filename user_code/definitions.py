@@ -10,7 +10,7 @@ spread over the workers of the `scale` compose profile (user_code/scale).
 
 from dagster import Definitions, in_process_executor
 
-from . import customers, orders, sales, scale
+from . import alerts, customers, orders, sales, scale
 from .environment import resources_for
 
 defs = Definitions.merge(
@@ -18,5 +18,6 @@ defs = Definitions.merge(
     customers.defs,
     sales.defs,
     scale.defs,
+    alerts.defs,
     Definitions(resources=resources_for(), executor=in_process_executor),
 )

@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from dagster import EnvVar
 from dagster_aws.s3 import S3Resource
 
+from .alerts.delivery import AlertWebhook
+from .alerts.payload import FORMATS as ALERT_FORMATS
 from .io_managers import ParquetIOManager
 from .resources import LocalObjectStore, S3ObjectStore, WarehouseResource
 from .sample_data import seed_warehouse
@@ -74,7 +76,21 @@ def docker_resources() -> dict:
     warehouse = WarehouseResource(**server, username=EnvVar("WAREHOUSE_DB_USER"), password=EnvVar("WAREHOUSE_DB_PASSWORD"))
     orders_db = WarehouseResource(**server, username=EnvVar("ORDERS_DB_USER"), password=EnvVar("ORDERS_DB_PASSWORD"))
     return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
-            "io_manager": ParquetIOManager(store=store)}
+            "io_manager": ParquetIOManager(store=store), "alert_webhook": alert_webhook()}
+
+
+def alert_webhook() -> AlertWebhook:
+    """Where alerts go. ``ALERT_WEBHOOK_URL`` may carry a token (Slack's does), so it is an
+    ``EnvVar``, resolved when a sensor runs; unset or empty, the alert sensors skip, saying so.
+    ``ALERT_FORMAT`` (json | slack) and ``DAGSTER_UI_URL`` (the links) are plain settings."""
+    fmt = setting("ALERT_FORMAT").lower()
+    if fmt not in ALERT_FORMATS:
+        raise ConfigurationError(f"ALERT_FORMAT={fmt!r} is not one of {', '.join(ALERT_FORMATS)}.")
+    return AlertWebhook(
+        url=EnvVar("ALERT_WEBHOOK_URL") if "ALERT_WEBHOOK_URL" in os.environ else None,
+        format=fmt,
+        ui_url=setting("DAGSTER_UI_URL"),
+    )
 
 
 def local_data_dir() -> Path:
@@ -96,7 +112,7 @@ def local_resources(root: Path | None = None) -> dict:
     warehouse = WarehouseResource(drivername="sqlite", database=str(database))
     orders_db = WarehouseResource(drivername="sqlite", database=str(root / "orders.db"))
     return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
-            "io_manager": ParquetIOManager(store=store)}
+            "io_manager": ParquetIOManager(store=store), "alert_webhook": alert_webhook()}
 
 
 def resources_for(deployment: str | None = None) -> dict:

@@ -90,6 +90,13 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ORDERS_MAX_FILE_MB", "1024", "user code",
              "largest orders file accepted; a bigger one is rejected and stays in the bucket"),
     Variable("SCHEDULE_TIMEZONE", "UTC", "user code", "timezone of schedules and daily partitions"),
+    Variable("ALERT_WEBHOOK_URL", "", "user code (alert sensors)",
+             "where alerts are POSTed ([Alerts](#alerts)); empty: alerts are off, the sensors skip saying so. "
+             "Treated as a secret (a Slack webhook URL is a token): never logged, redacted from alerts"),
+    Variable("ALERT_FORMAT", "json", "user code (alert sensors)",
+             "`json` (the alert object) or `slack` (incoming-webhook `text` + `blocks`)"),
+    Variable("DAGSTER_UI_URL", "http://localhost:3000", "user code (alert sensors)",
+             "the UI address as operators open it: alerts link to `<DAGSTER_UI_URL>/runs/<run id>`"),
     Variable("IMAGE_TAG", "local", "compose", "tag of the built images"),
     Variable("CELERY_BROKER_PASSWORD", "change-me-celery-broker", "celery-broker, celery-worker, daemon (forwards), runs",
              "password of the Redis broker of the `scale` profile; the broker refuses to start without one",

@@ -2,8 +2,8 @@
 
 Registered once, from tests/conftest.py (``pytest_plugins``), so that a session running
 both suites brings the stack up ONCE, whichever suite runs first or alone. It brings the
-stack up (``docker compose up -d --build --wait``; an already running stack is simply
-reused), and at the end always runs ``docker compose down -v`` and removes the run
+stack up (``docker compose up -d --build --wait``, plus the test-only OVERRIDES; an
+already running stack is simply reused), and at the end always runs ``docker compose down -v`` and removes the run
 containers the DockerRunLauncher started (unless --keep-stack / E2E_KEEP_STACK=1). When
 a stack test (marker ``e2e`` or ``faults``) failed, the service logs are printed and
 saved to tests/e2e/artifacts/compose-logs.txt.
@@ -21,6 +21,10 @@ import pytest
 from tooling.stack import ARTIFACTS, Stack, docker_problem
 
 STACK_MARKERS = ("e2e", "faults")
+# Test-only additions to the stack, in every compose call of the session (up, exec, down):
+# a webhook receiver the alert sensors post to (tests/e2e/test_alerts.py). One stack, so
+# checking alerts costs no second bring-up and no restart of the code server.
+OVERRIDES = ("tests/e2e/compose.alerts.yml",)
 _failed: list[str] = []
 TIMINGS: list[str] = []  # printed in the terminal summary
 
@@ -61,7 +65,7 @@ def stack(request) -> Stack:
                         pytrace=False)
         pytest.skip(f"e2e tests skipped: {problem} (they need a Docker engine and `docker compose`)")
 
-    stack = Stack.from_env()
+    stack = Stack.from_env(files=OVERRIDES)
     keep = request.config.getoption("--keep-stack") or _truthy(os.environ.get("E2E_KEEP_STACK"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 

@@ -1,7 +1,7 @@
 """The code location loads, validates, and its asset graph is what we meant it to be.
 
 The snapshot in snapshots/asset_graph.json catches accidental changes to asset keys,
-dependencies, partitions, checks, jobs (and their executors), schedules and sensors. After a deliberate
+dependencies, partitions, checks, freshness policies, jobs (and their executors), schedules and sensors. After a deliberate
 change, rewrite it with ``UPDATE_SNAPSHOTS=1 pytest tests/unit/test_definitions.py``
 and review the diff.
 """
@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from dagster import DynamicPartitionsDefinition, TimeWindowPartitionsDefinition
+
+from user_code.alerts.sensors import describe_policy
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
 
@@ -47,6 +49,7 @@ def graph_snapshot(defs) -> dict:
         assets[key.to_user_string()] = {
             "deps": sorted(dep.to_user_string() for dep in node.parent_keys),
             "partitions": describe_partitions(node.partitions_def),
+            "freshness": describe_policy(node.freshness_policy) if node.freshness_policy else None,
             "checks": sorted(
                 f"{check.name}{' (blocking)' if graph.get_check_spec(check).blocking else ''}"
                 for check in node.check_keys

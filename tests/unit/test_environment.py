@@ -54,3 +54,24 @@ def test_schedule_timezone_from_environment(monkeypatch):
     for unset in ("", "  "):
         monkeypatch.setenv("SCHEDULE_TIMEZONE", unset)
         assert environment.schedule_timezone() == "UTC"
+
+
+def test_the_alert_webhook_url_is_an_envvar_and_optional(monkeypatch):
+    for name, value in DOCKER_ENV.items():
+        monkeypatch.setenv(name, value)
+    for name in ("ALERT_WEBHOOK_URL", "ALERT_FORMAT", "DAGSTER_UI_URL"):
+        monkeypatch.delenv(name, raising=False)
+    off = resources_for("docker")["alert_webhook"]
+    assert off.url is None and not off.enabled() and off.format == "json" and off.ui_url == "http://localhost:3000"
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", "https://hooks.example.com/T/B/secret-path")
+    monkeypatch.setenv("ALERT_FORMAT", "Slack")
+    monkeypatch.setenv("DAGSTER_UI_URL", "https://dagster.example.com")
+    on = resources_for("docker")["alert_webhook"]
+    assert on.url == "ALERT_WEBHOOK_URL"  # the name, resolved when a sensor runs
+    assert on.format == "slack" and on.ui_url == "https://dagster.example.com"
+
+
+def test_an_unknown_alert_format_is_refused_at_load(monkeypatch):
+    monkeypatch.setenv("ALERT_FORMAT", "xml")
+    with pytest.raises(ConfigurationError, match="ALERT_FORMAT='xml' is not one of json, slack"):
+        environment.alert_webhook()

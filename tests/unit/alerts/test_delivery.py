@@ -1,0 +1,64 @@
+"""Delivery against a real HTTP server: retries on 5xx and timeouts, never past the deadline."""
+
+import time
+
+from user_code.alerts.delivery import AlertWebhook
+
+ALERT = {"id": "run_failure:1", "title": "Run failed: j", "summary": "boom", "url": "http://ui/runs/1",
+         "time": "2027-01-15T08:00:00+00:00", "job": "j"}
+
+
+def hook(url: str, **settings) -> AlertWebhook:
+    return AlertWebhook(url=url, **{"backoff_seconds": 0.05, **settings})
+
+
+def test_a_500_is_retried_then_delivered(webhook):
+    webhook.answers = [500, 503]
+    result = hook(webhook.url).deliver(ALERT, time.monotonic() + 10)
+    assert result.ok and result.attempts == 3
+    assert [r["answer"] for r in webhook.received] == [500, 503, 200]
+    assert all(r["body"] == ALERT for r in webhook.received)
+    gaps = [b["at"] - a["at"] for a, b in zip(webhook.received, webhook.received[1:])]
+    assert gaps[1] > gaps[0] >= 0.05  # exponential backoff
+
+
+def test_a_timeout_is_retried(webhook):
+    webhook.answers, webhook.hang_seconds = ["hang"], 2.0
+    started = time.monotonic()
+    result = hook(webhook.url, timeout_seconds=0.3).deliver(ALERT, time.monotonic() + 10)
+    assert result.ok and result.attempts == 2
+    assert time.monotonic() - started < 1.5  # did not wait for the hung answer
+
+
+def test_a_client_error_is_not_retried_within_the_tick(webhook):
+    webhook.answers = [404]
+    result = hook(webhook.url).deliver(ALERT, time.monotonic() + 10)
+    assert not result.ok and result.attempts == 1 and result.detail.endswith("HTTP 404") and not result.retriable
+
+
+def test_a_webhook_that_is_down_costs_at_most_the_deadline(webhook):
+    webhook.answers, webhook.hang_seconds = ["hang"] * 10, 3.0
+    started = time.monotonic()
+    result = hook(webhook.url, timeout_seconds=5, attempts=10).deliver(ALERT, time.monotonic() + 1.0)
+    assert not result.ok and "timeout" in result.detail and result.retriable
+    assert time.monotonic() - started < 1.5
+
+
+def test_nothing_listening_is_a_failure_not_an_exception():
+    result = hook("http://127.0.0.1:9/hook", attempts=2).deliver(ALERT, time.monotonic() + 5)
+    assert not result.ok and result.attempts == 2 and "127.0.0.1:9" in result.detail
+
+
+def test_the_log_line_never_shows_the_webhook_path():
+    secret_url = "http://127.0.0.1:9/services/T0/B0/very-secret-path"
+    result = hook(secret_url, attempts=1).deliver(ALERT, time.monotonic() + 5)
+    assert "very-secret-path" not in result.detail
+
+
+def test_slack_format_posts_text_and_blocks(webhook):
+    assert hook(webhook.url, format="slack").deliver(ALERT, time.monotonic() + 5).ok
+    assert set(webhook.received[0]["body"]) == {"text", "blocks"}
+
+
+def test_disabled_without_a_url():
+    assert not AlertWebhook().enabled() and not AlertWebhook(url="  ").enabled()
