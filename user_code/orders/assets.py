@@ -55,7 +55,6 @@ SPECS = [
     ),
     AssetSpec(
         "orders_summary", deps=["cleaned_orders"], kinds={"parquet"}, owners=OWNERS, group_name=GROUP,
-        metadata={"owner": "data-team", "sla_minutes": SUMMARY_SLA_MINUTES},
         freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(minutes=SUMMARY_SLA_MINUTES)),
         description="One row per date: total_amount, total_quantity, order_count (lake/orders_summary.parquet).",
     ),
