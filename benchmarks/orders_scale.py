@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, RunConfig, build_sensor_context, materialize
 
 from tooling.postgres import throwaway_postgres
+from user_code.environment import pipeline_resources
 from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
 from user_code.orders.ledger import FileRows, OrdersLedger, files_table
 from user_code.orders.sensors import file_sensor
@@ -53,7 +54,7 @@ def ingest_seconds(store: LocalObjectStore, db: WarehouseResource, keys: list[st
     times = []
     for key in keys:
         started = time.perf_counter()
-        materialize(ORDERS_ASSETS, instance=instance, resources={"object_store": store, "orders_db": db},
+        materialize(ORDERS_ASSETS, instance=instance, resources=pipeline_resources(store, orders_db=db),
                     run_config={**RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[key])}).to_config_dict(),
                                 **QUIET})
         times.append(time.perf_counter() - started)
@@ -149,7 +150,7 @@ def sensor_tick(server: dict, objects: int = 100_000, ticks: int = 10) -> dict:
             for _ in range(ticks):
                 started = time.perf_counter()
                 with build_sensor_context(cursor=cursor, instance=instance,
-                                          resources={"object_store": store, "orders_db": db}) as context:
+                                          resources=pipeline_resources(store, orders_db=db)) as context:
                     result = file_sensor(context)
                 times.append(time.perf_counter() - started)
                 assert not result.run_requests, "every object is loaded: nothing to request"
@@ -166,9 +167,10 @@ import resource, sys
 from dagster import RunConfig, materialize
 from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
 from user_code.resources import LocalObjectStore, WarehouseResource
+from user_code.environment import pipeline_resources
 store = LocalObjectStore(root=sys.argv[1])
 db = WarehouseResource(host="127.0.0.1", port=int(sys.argv[2]), username="postgres", database=sys.argv[3])
-result = materialize(ORDERS_ASSETS, resources={"object_store": store, "orders_db": db},
+result = materialize(ORDERS_ASSETS, resources=pipeline_resources(store, orders_db=db),
                      run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[sys.argv[4]])}))
 assert result.success
 # VmHWM: this process's own peak RSS (getrusage would count the parent's pages copied at fork)

@@ -49,6 +49,7 @@ from user_code.orders.ledger import metadata as ledger_metadata
 from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
 from user_code.resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
 from user_code.sample_data import generate_orders_csv
+from user_code.environment import pipeline_resources
 
 def seed_clean(csv: Path | io.BytesIO) -> pd.DataFrame:
     frame = pd.read_csv(csv)
@@ -119,7 +120,7 @@ def pipeline_path(store: ObjectStore, key: str, orders_db: WarehouseResource, in
     """A run of the orders step ingesting ``key`` into an empty orders store."""
     reset_orders_store(orders_db)
     materialize(
-        ORDERS_ASSETS, instance=instance, resources={"object_store": store, "orders_db": orders_db},
+        ORDERS_ASSETS, instance=instance, resources=pipeline_resources(store, orders_db=orders_db),
         run_config={"ops": {"raw_orders": {"config": {"object_keys": [key]}}}, **QUIET},
     )
     return from_parquet_bytes(store.get_bytes(SUMMARY_KEY))

@@ -20,7 +20,7 @@ from dagster_aws.s3 import S3Resource
 from .alerts.delivery import AlertWebhook
 from .alerts.payload import FORMATS as ALERT_FORMATS
 from .io_managers import ParquetIOManager
-from .resources import LocalObjectStore, S3ObjectStore, WarehouseResource
+from .resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
 from .sample_data import seed_warehouse
 from .variables import required_by_docker, setting
 
@@ -75,8 +75,19 @@ def docker_resources() -> dict:
     # store (schema orders) is writable, by its own role.
     warehouse = WarehouseResource(**server, username=EnvVar("WAREHOUSE_DB_USER"), password=EnvVar("WAREHOUSE_DB_PASSWORD"))
     orders_db = WarehouseResource(**server, username=EnvVar("ORDERS_DB_USER"), password=EnvVar("ORDERS_DB_PASSWORD"))
-    return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
-            "io_manager": ParquetIOManager(store=store), "alert_webhook": alert_webhook()}
+    return pipeline_resources(store, warehouse, orders_db, alert_webhook=alert_webhook())
+
+
+def pipeline_resources(store: ObjectStore, warehouse: WarehouseResource | None = None,
+                       orders_db: WarehouseResource | None = None, **others: Any) -> dict:
+    """The resources dict, shaped in this one place: the object store and the Parquet IO
+    manager on it, the two database roles when given, and ``others`` by name. Both
+    deployments, the tests and the benchmarks build theirs with it."""
+    resources: dict[str, Any] = {"object_store": store, "io_manager": ParquetIOManager(store=store)}
+    for name, resource in (("warehouse", warehouse), ("orders_db", orders_db)):
+        if resource is not None:
+            resources[name] = resource
+    return resources | others
 
 
 def alert_webhook() -> AlertWebhook:
@@ -111,8 +122,7 @@ def local_resources(root: Path | None = None) -> dict:
     store = LocalObjectStore(root=str(root / "lake"))
     warehouse = WarehouseResource(drivername="sqlite", database=str(database))
     orders_db = WarehouseResource(drivername="sqlite", database=str(root / "orders.db"))
-    return {"object_store": store, "warehouse": warehouse, "orders_db": orders_db,
-            "io_manager": ParquetIOManager(store=store), "alert_webhook": alert_webhook()}
+    return pipeline_resources(store, warehouse, orders_db, alert_webhook=alert_webhook())
 
 
 def resources_for(deployment: str | None = None) -> dict:

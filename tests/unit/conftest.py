@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from dagster_aws.s3 import S3Resource
 from moto.server import ThreadedMotoServer
 
-from user_code.io_managers import ParquetIOManager
 from user_code.resources import LocalObjectStore, S3ObjectStore, WarehouseResource
 from tooling.postgres import server_binaries, throwaway_postgres
 from user_code.sample_data import generate_sales, seed_warehouse
+from user_code.environment import pipeline_resources
 
 TEST_BUCKET = "test-lake"
 
@@ -101,5 +101,4 @@ def sqlite_orders_db(tmp_path) -> WarehouseResource:
 @pytest.fixture
 def s3_resources(s3_store, warehouse, orders_db) -> dict:
     """The resources dict the docker deployment builds, against the test services."""
-    return {"object_store": s3_store, "warehouse": warehouse, "orders_db": orders_db,
-            "io_manager": ParquetIOManager(store=s3_store)}
+    return pipeline_resources(s3_store, warehouse, orders_db)

@@ -3,7 +3,7 @@
 import pytest
 from dagster import RunConfig, materialize
 
-from user_code.io_managers import ParquetIOManager
+from user_code.environment import pipeline_resources
 from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
 from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
 from user_code.io_managers import from_parquet_bytes
@@ -34,5 +34,4 @@ def summary_of(store):
 @pytest.fixture
 def local_resources(local_store, warehouse, sqlite_orders_db) -> dict:
     """The local mode's resources: a folder lake, SQLite warehouse and orders store."""
-    return {"object_store": local_store, "warehouse": warehouse, "orders_db": sqlite_orders_db,
-            "io_manager": ParquetIOManager(store=local_store)}
+    return pipeline_resources(local_store, warehouse, sqlite_orders_db)

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from dagster import Definitions
 
 from user_code import sales
-from user_code.io_managers import ParquetIOManager
 from user_code.resources import WarehouseResource
 from user_code.schemas import sales_table
+from user_code.environment import pipeline_resources
 
 HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", "P-006 O'Brien/ü \"special\"", "with space %2F"]
 
@@ -37,7 +37,7 @@ def query(path, sql: str) -> pd.DataFrame:
 
 @pytest.fixture
 def local_resources(local_store, warehouse) -> dict:
-    return {"object_store": local_store, "warehouse": warehouse, "io_manager": ParquetIOManager(store=local_store)}
+    return pipeline_resources(local_store, warehouse)
 
 
 @pytest.fixture

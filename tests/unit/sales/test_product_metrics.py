@@ -3,8 +3,9 @@
 import pytest
 from dagster import DagsterInstance, materialize
 
-from user_code.io_managers import ParquetIOManager, from_parquet_bytes, partition_file_name
+from user_code.io_managers import from_parquet_bytes, partition_file_name
 from user_code.sales.assets import product_metrics
+from user_code.environment import pipeline_resources
 
 from .conftest import HOSTILE_IDS, query, range_tags
 
@@ -16,7 +17,7 @@ EXPECTED_SQL = (
 
 @pytest.fixture
 def resources(s3_store, hostile_warehouse) -> dict:
-    return {"object_store": s3_store, "warehouse": hostile_warehouse, "io_manager": ParquetIOManager(store=s3_store)}
+    return pipeline_resources(s3_store, hostile_warehouse)
 
 
 @pytest.fixture
