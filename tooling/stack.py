@@ -149,8 +149,12 @@ class Stack:
     def graphql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         request = self.ui_request("/graphql", body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            payload = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                payload = json.load(response)
+        except urllib.error.HTTPError as error:  # say what the server said, not just the status
+            detail = error.read().decode(errors="replace")[:2000]
+            raise AssertionError(f"GraphQL HTTP {error.code} for {query.split('{')[0].strip() or 'query'}: {detail}") from error
         assert not payload.get("errors"), f"GraphQL errors: {payload['errors']}"
         return payload["data"]
 
