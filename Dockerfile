@@ -16,13 +16,9 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
 LABEL io.dagster-platform.build=1
-# The pins: a file named constraints.txt in the build context. Only the upgrade scenario
-# (tests/faults/test_6_upgrade.py) passes another one, with the previous Dagster minor's
-# pins, to build the stack it then upgrades; compose and `make up` use the default.
-ARG CONSTRAINTS=requirements/constraints.txt
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements/base.txt requirements/dagster.txt requirements/user-code.txt ${CONSTRAINTS} /tmp/requirements/
+COPY requirements/base.txt requirements/dagster.txt requirements/user-code.txt requirements/constraints.txt /tmp/requirements/
 COPY infra/docker/slim-venv.sh /usr/local/bin/slim-venv
 
 # Wheels only: a missing wheel fails the build instead of pulling in a compiler.
