@@ -29,7 +29,7 @@ from e2e.stack import ROOT, Stack
 from e2e.waits import launch_run, wait_run_success
 
 from .harm import Files, docker, ledger_files, psql, require
-from .recovery import Stopwatch, record
+from .recovery import ARTIFACTS, Stopwatch, record
 from .test_4_restarts import back_up, busy_runs, run_ids
 from .test_5_backup import make
 
@@ -167,9 +167,11 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
 
     # The upgrade as an operator does it: current pins, `make up` (build, recreate, init migrates).
     clock = Stopwatch()
-    make(stack, "up")
+    output = make(stack, "up")
     back_up(stack)
     seconds = clock()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "upgrade-make-up.txt").write_text(output)  # the order compose recreated the services in
     after_version = dagster_version(stack)
     require(after_version == current_dagster(), f"after `make up` the stack runs dagster {after_version}")
     report = migration_report(stack)
