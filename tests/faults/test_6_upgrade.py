@@ -17,7 +17,6 @@ it resets the stack first and leaves it up with the current images.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import shutil
 import subprocess
@@ -145,18 +144,22 @@ def migration_report(stack: Stack) -> dict[str, dict[str, str]]:
 
 
 def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
+    total = Stopwatch()
     changed = previous_constraints(tmp_path / "constraints.txt")
     old_tag = f"upgrade-from-{PREVIOUS}"
     old = dataclasses.replace(stack, process_env={**stack.process_env, "IMAGE_TAG": old_tag})
     # A fresh stack of the previous release, on empty volumes.
     make(stack, "reset")
     build_seconds = build_previous_images(stack, old_tag, tmp_path)
+    phase = Stopwatch()
     old.up()
     back_up(old)
+    old_up_seconds = phase()
     before_version = dagster_version(old)
     require(before_version == PREVIOUS, f"the old stack runs dagster {before_version}, not {PREVIOUS}")
 
     # History made by the previous release: sensor runs for two files, one launched run.
+    phase = Stopwatch()
     files = Files(old, "upgrade")
     files.upload(count=2)
     files.wait_landed(240)
@@ -164,6 +167,7 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
     # (product_partition_sensor's runs too: the history is every run, settled.)
     wait_for("no run in flight before the upgrade", lambda: busy_runs(old) == 0 or "runs in flight", 240, 2)
     statuses, events, schema_before = run_statuses(old), events_per_run(old), alembic_version(old)
+    history_seconds = phase()
 
     # The upgrade as an operator does it: current pins, `make up` (build, recreate, init migrates).
     clock = Stopwatch()
@@ -197,6 +201,7 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
     wait_run_success(stack, launch_run(stack, "daily_pipeline"))
     record("j_upgrade", seconds, 600,
            f"dagster {PREVIOUS} -> {after_version}: make up -> migrated, history intact, new runs succeed",
-           old_images_build_seconds=round(build_seconds, 1), runs_before=len(statuses),
-           schema_before=schema_before, schema_after=schema_after, pins_changed=len(changed),
-           ci=bool(os.environ.get("CI")))
+           old_images_build_seconds=round(build_seconds, 1), old_stack_up_seconds=round(old_up_seconds, 1),
+           history_seconds=round(history_seconds, 1), scenario_seconds=round(total(), 1),
+           runs_before=len(statuses), schema_before=schema_before, schema_after=schema_after,
+           pins_changed=len(changed))
