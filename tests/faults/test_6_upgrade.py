@@ -29,7 +29,7 @@ from e2e.waits import launch_run, wait_for, wait_run_success
 
 from .harm import Files, docker, ledger_files, psql, require
 from .recovery import ARTIFACTS, Stopwatch, record
-from .test_4_restarts import back_up, busy_runs, run_ids
+from .test_4_restarts import back_up, busy_runs
 from .test_5_backup import make
 
 pytestmark = pytest.mark.faults
@@ -191,7 +191,6 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
     events_now = events_per_run(stack)
     lost_events = {r: (n, events_now.get(r, 0)) for r, n in events.items() if events_now.get(r, 0) != n}
     require(not lost_events, f"event logs of old runs changed across the upgrade (before, after): {lost_events}")
-    require(run_ids(stack) >= set(statuses), "the UI's run list misses runs from before the upgrade")
 
     # The new release ingests a new file (and not the old ones again) and runs a launched job.
     files.upload(count=1)
