@@ -100,8 +100,11 @@ clean-runs: ## remove the exited run containers the DockerRunLauncher left behin
 
 .PHONY: reset
 reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake), run containers
-	$(COMPOSE) down -v --remove-orphans
+	@# Run containers first (the daemon stopped, so it launches no more): a running one is
+	@# attached to the stack's network, and `down` then fails before removing the volumes.
+	$(COMPOSE) stop daemon
 	docker ps -aq --filter label=$(RUN_LABEL) | xargs -r docker rm -f
+	$(COMPOSE) down -v --remove-orphans
 
 # --- tests ---------------------------------------------------------------------------
 .PHONY: test

@@ -18,13 +18,14 @@ pytestmark = pytest.mark.faults
 
 
 def make(stack: Stack, target: str, *args: str, timeout: float = 900) -> str:
-    """A Makefile target against the test's compose project (same -p and env file)."""
+    """A Makefile target against the test's compose project (same -p and env file); its
+    output, stdout then stderr (compose v1 reports what it does on stderr)."""
     compose = " ".join(["docker compose -p dagster-platform", *stack.env_args])
     result = subprocess.run(["make", "-C", str(ROOT), target, f"COMPOSE={compose}", *args],
                             capture_output=True, text=True, timeout=timeout, env=stack.process_env)
     require(result.returncode == 0, f"make {target} exited {result.returncode}:\n{result.stdout[-3000:]}\n"
                                     f"{result.stderr[-3000:]}")
-    return result.stdout
+    return result.stdout + result.stderr
 
 
 def test_i_backup_reset_restore(stack: Stack, tmp_path):
