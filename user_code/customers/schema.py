@@ -1,5 +1,5 @@
-"""The customers domain's contract: the warehouse table it reads. The sample-data
-generator (user_code/sample_data.py) imports it."""
+"""The customers domain's contract: the warehouse table it reads. raw_customers (assets.py)
+and the sample-data generator (user_code/sample_data.py) import it."""
 
 import sqlalchemy as sa
 

@@ -21,5 +21,5 @@ sales_table = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("revenue", sa.Numeric(12, 2), nullable=False),
 )
-SALES_COLUMNS = [column.name for column in sales_table.columns]
+SALES_COLUMNS = sales_table.columns.keys()
 """The columns of a sales frame (storage.sales_between), in the table's order."""
