@@ -27,7 +27,7 @@ from tooling.postgres import throwaway_postgres
 from user_code.environment import pipeline_resources
 from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
 from user_code.orders.ledger import FileRows, OrdersLedger, files_table
-from user_code.orders.sensors import file_sensor
+from user_code.orders.automation import file_sensor
 from user_code.orders.storage import INCOMING_PREFIX
 from user_code.resources import LocalObjectStore, WarehouseResource
 from user_code.sample_data import generate_orders_csv

@@ -43,7 +43,7 @@ from tooling.stack import Stack
 from tooling.postgres import throwaway_postgres
 from user_code.io_managers import from_parquet_bytes, to_parquet_bytes
 from user_code.orders.assets import ORDERS_ASSETS
-from user_code.orders.cleaning import clean_orders, last_of_each, read_orders_csv, split_orders, stream_orders_csv, summarize_orders
+from user_code.orders.logic import clean_orders, last_of_each, read_orders_csv, split_orders, stream_orders_csv, summarize_orders
 from user_code.orders.ingest import BLOCK_BYTES
 from user_code.orders.ledger import metadata as ledger_metadata
 from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY

@@ -10,7 +10,11 @@ spread over the workers of the `scale` compose profile (user_code/scale).
 
 from dagster import Definitions, in_process_executor
 
-from . import alerts, customers, orders, sales, scale
+from .alerts import definitions as alerts
+from .customers import definitions as customers
+from .orders import definitions as orders
+from .sales import definitions as sales
+from .scale import definitions as scale
 from .environment import resources_for
 
 defs = Definitions.merge(

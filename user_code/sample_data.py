@@ -24,7 +24,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-from .schemas import ORDER_COLUMNS, customers_table, metadata, products_table, sales_table
+from .customers.schema import customers_table
+from .orders.schema import ORDER_COLUMNS
+from .sales.schema import products_table, sales_table
 
 WAREHOUSE_START = dt.date(2023, 1, 1)
 WAREHOUSE_END = dt.date(2023, 12, 31)
@@ -91,8 +93,8 @@ def seed_warehouse(engine: sa.Engine, sales: pd.DataFrame | None = None) -> dict
         sales_table: generate_sales() if sales is None else sales,
     }
     with engine.begin() as conn:
-        metadata.create_all(conn)
-        for table in reversed(metadata.sorted_tables):
+        for table in frames:
+            table.create(conn, checkfirst=True)
             conn.execute(table.delete())
         for table, frame in frames.items():
             conn.execute(table.insert(), frame.to_dict("records"))

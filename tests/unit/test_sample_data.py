@@ -1,6 +1,8 @@
 """The deterministic generator that feeds local mode, the warehouse seed, tests and benchmarks."""
 
 import io
+import subprocess
+import sys
 
 import pandas as pd
 import sqlalchemy as sa
@@ -53,3 +55,14 @@ def test_seeding_twice_gives_the_same_tables(tmp_path):
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM sales")).scalar() == first["sales"]
     engine.dispose()
+
+
+def test_the_domain_schemas_import_without_their_domains():
+    """environment.py imports sample_data, which imports every domain's schema.py: were a
+    domain's __init__.py to load its assets, that would be an import cycle."""
+    code = "import sys, user_code.sample_data; print(*sorted(m for m in sys.modules if m.startswith(('dagster', 'user_code.'))))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == [
+        "user_code.customers", "user_code.customers.schema", "user_code.orders", "user_code.orders.schema",
+        "user_code.sales", "user_code.sales.schema", "user_code.sample_data",
+    ]

@@ -5,11 +5,10 @@ from dagster import AssetExecutionContext, AssetSpec, Output, asset, multi_asset
 
 from ..resources import NETWORK_RETRY_POLICY, WarehouseResource
 from .logic import to_bronze, to_gold, to_silver
+from .schema import customers_table
 
 GROUP = "customers"
-CUSTOMERS_SQL = (
-    "SELECT customer_id, email, segment, lifetime_value, signup_date FROM customers ORDER BY customer_id"
-)
+CUSTOMERS_SQL = f"SELECT {', '.join(customers_table.columns.keys())} FROM customers ORDER BY customer_id"
 
 
 @asset(group_name=GROUP, kinds={"sql", "pandas"}, retry_policy=NETWORK_RETRY_POLICY)

@@ -1,14 +1,16 @@
-"""The orders domain; its Definitions are merged in user_code/definitions.py."""
+"""The orders domain: incoming CSV files -> raw_orders -> cleaned_orders -> orders_summary.
 
-from dagster import Definitions
+  definitions.py  the domain's Definitions (merged in user_code/definitions.py)
+  assets.py       orders_pipeline, the one step that materializes the three assets
+  checks.py       the quality checks' rules, evaluated inside that step
+  automation.py   daily_pipeline, daily_schedule and file_sensor
+  logic.py        pure functions: parse, validate, dedupe, summarise an orders CSV
+  schema.py       the contract: ORDER_COLUMNS of an incoming CSV
+  storage.py      the object-store layout (incoming, staging, quarantine, lake) and downloads
+  ledger.py       the SQL store of loaded rows, file versions and the per-date summary
+  ingest.py       one run's work without Dagster: read, stage, clean, load in batches
+  detection.py    the sensor's pure rules: which objects are pending, batches, retries
 
-from .assets import ORDERS_ASSETS
-from .jobs import daily_pipeline, daily_schedule
-from .sensors import file_sensor
-
-defs = Definitions(
-    assets=ORDERS_ASSETS,
-    jobs=[daily_pipeline],
-    schedules=[daily_schedule],
-    sensors=[file_sensor],
-)
+This file imports nothing, so user_code.orders.schema can be imported on its own
+(user_code/sample_data.py does) without loading the domain's Dagster definitions.
+"""

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from ..io_managers import to_parquet_bytes
 from ..resources import ObjectNotFound, ObjectStore, StoredObject
-from .cleaning import DUPLICATE_ORDER_ID, REASON, REASONS, SOURCE_FILE, MalformedOrdersFile, split_orders, stream_orders_csv
+from .logic import DUPLICATE_ORDER_ID, REASON, REASONS, SOURCE_FILE, MalformedOrdersFile, split_orders, stream_orders_csv
 from .detection import plan_batches
 from .ledger import VALID_SCHEMA, FileRows, OrdersLedger
 from .storage import (

@@ -17,7 +17,7 @@ import pyarrow as pa
 from ..environment import ConfigurationError
 from ..resources import ObjectStore, StoredObject
 from ..variables import setting
-from .cleaning import SOURCE_FILE
+from .logic import SOURCE_FILE
 
 INCOMING_PREFIX = "incoming/orders/"
 STAGING_PREFIX = "staging/raw_orders/"

@@ -1,15 +1,14 @@
-"""The sales domain; its Definitions are merged in user_code/definitions.py."""
+"""The sales domain: the warehouse's sales -> daily_sales -> daily_sales_summary, and
+product_metrics per product.
 
-from dagster import Definitions
+  definitions.py  the domain's Definitions (merged in user_code/definitions.py)
+  assets.py       daily_sales, daily_sales_summary, product_metrics and their partitions
+  checks.py       the blocking checks on daily_sales_summary
+  automation.py   the jobs, daily_sales_schedule and product_partition_sensor
+  logic.py        pure DataFrame functions: summaries, metrics, check rules
+  schema.py       the contract: the warehouse's sales and products tables
+  storage.py      every warehouse query of the domain
 
-from .assets import daily_sales, daily_sales_summary, product_metrics
-from .automation import daily_sales_job, daily_sales_schedule, product_metrics_job, product_partition_sensor
-from .checks import SALES_CHECKS
-
-defs = Definitions(
-    assets=[daily_sales, daily_sales_summary, product_metrics],
-    asset_checks=SALES_CHECKS,
-    jobs=[daily_sales_job, product_metrics_job],
-    schedules=[daily_sales_schedule],
-    sensors=[product_partition_sensor],
-)
+This file imports nothing, so user_code.sales.schema can be imported on its own
+(user_code/sample_data.py does) without loading the domain's Dagster definitions.
+"""

@@ -6,9 +6,8 @@ from dagster import (
 )
 
 from ..resources import WarehouseResource
-from . import queries
-from .assets import daily_sales, daily_sales_summary, product_metrics
-from .partitions import PRODUCT_PARTITIONS, PRODUCT_PARTITIONS_NAME
+from . import storage
+from .assets import PRODUCT_PARTITIONS, PRODUCT_PARTITIONS_NAME, daily_sales, daily_sales_summary, product_metrics
 
 # Partitioning is inferred from the selected assets (daily, and the dynamic `products`).
 daily_sales_job = define_asset_job("daily_sales_job", selection=AssetSelection.assets(daily_sales, daily_sales_summary))
@@ -34,7 +33,7 @@ def usable_partition_key(product_id: str) -> bool:
 def product_partition_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     """Adds a `products` partition for each new product and requests its product_metrics run."""
     known = set(context.instance.get_dynamic_partitions(PRODUCT_PARTITIONS_NAME))
-    found = queries.product_ids(warehouse)
+    found = storage.product_ids(warehouse)
     unusable = [p for p in found if not usable_partition_key(p)]
     if unusable:
         context.log.warning(f"Skipping {len(unusable)} product ids that cannot be partition keys: {unusable[:5]!r}")

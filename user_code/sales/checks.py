@@ -6,9 +6,8 @@ import pandas as pd
 from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetIn, asset_check
 
 from ..resources import NETWORK_RETRY_POLICY
-from .assets import daily_sales_summary
+from .assets import DAILY_PARTITIONS, daily_sales_summary
 from .logic import negative_rows, total_mismatches
-from .partitions import DAILY_PARTITIONS
 
 
 # Partitioned like the asset, so a check reads the partitions of its run (one day, or a whole

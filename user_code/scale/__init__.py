@@ -1,11 +1,7 @@
 """The scale domain: a fan-out job run by Celery workers (compose profile `scale`).
 
-Its Definitions are merged in user_code/definitions.py.
+  definitions.py  its Definitions (merged in user_code/definitions.py)
+  assets.py       the fan-out parts and scale_total      jobs.py    celery_fanout
+  executor.py     the Celery executor                    worker.py  the Celery app the workers run
+  broker.py       the broker's settings
 """
-
-from dagster import Definitions
-
-from .assets import SCALE_PARTS, scale_total
-from .jobs import celery_fanout
-
-defs = Definitions(assets=[*SCALE_PARTS, scale_total], jobs=[celery_fanout])

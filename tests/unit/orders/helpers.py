@@ -4,7 +4,7 @@ import io
 
 import pandas as pd
 
-from user_code.schemas import ORDER_COLUMNS
+from user_code.orders.schema import ORDER_COLUMNS
 
 HEADER = ",".join(ORDER_COLUMNS)
 

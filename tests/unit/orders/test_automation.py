@@ -13,9 +13,8 @@ from dagster import (
 
 from user_code.environment import ConfigurationError
 from user_code.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
-from user_code.orders.jobs import daily_schedule
-from user_code.orders import sensors
-from user_code.orders.sensors import file_sensor, sensor_interval_seconds
+from user_code.orders import automation
+from user_code.orders.automation import daily_schedule, file_sensor, sensor_interval_seconds
 from user_code.resources import StoredObject
 
 from .conftest import put_csv, run_orders
@@ -29,7 +28,7 @@ T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 def no_listing_deadline(monkeypatch):
     """The sensor's time budget is tested with a fake clock (test_sweep_stops_at_its_time_budget);
     elsewhere the object caps decide, so a loaded machine cannot change what a tick sees."""
-    monkeypatch.setattr(sensors, "LIST_BUDGET_SECONDS", 600)
+    monkeypatch.setattr(automation, "LIST_BUDGET_SECONDS", 600)
 
 
 def tick(resources, cursor=None, instance=None):

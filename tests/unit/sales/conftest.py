@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from dagster import Definitions
 
-from user_code import sales
+from user_code.sales import definitions
 from user_code.resources import WarehouseResource
-from user_code.schemas import sales_table
+from user_code.sales.schema import sales_table
 from user_code.environment import pipeline_resources
 
 HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", "P-006 O'Brien/ü \"special\"", "with space %2F"]
@@ -22,7 +22,7 @@ def range_tags(first: str, last: str) -> dict:
 
 
 def bound_defs(resources: dict) -> Definitions:
-    return Definitions.merge(sales.defs, Definitions(resources=resources))
+    return Definitions.merge(definitions.defs, Definitions(resources=resources))
 
 
 def query(path, sql: str) -> pd.DataFrame:

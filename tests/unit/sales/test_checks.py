@@ -4,10 +4,9 @@ import pandas as pd
 import pytest
 from dagster import BackfillPolicy, asset, materialize
 
-from user_code.sales.assets import daily_sales
+from user_code.sales.assets import BY_DATE, DAILY_PARTITIONS, daily_sales
 from user_code.sales.checks import SALES_CHECKS
 from user_code.sales.logic import summarize_daily
-from user_code.sales.partitions import BY_DATE, DAILY_PARTITIONS
 
 from .conftest import range_tags
 

@@ -4,7 +4,7 @@ import pandas as pd
 import sqlalchemy as sa
 from dagster import materialize
 
-from user_code.customers import defs
+from user_code.customers.definitions import defs
 from user_code.io_managers import from_parquet_bytes
 
 ASSETS = list(defs.assets)

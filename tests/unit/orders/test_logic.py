@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from user_code.orders.cleaning import (
+from user_code.orders.logic import (
     REASON, REASONS, MalformedOrdersFile, clean_orders, null_percentage, read_orders_csv, summarize_orders,
 )
 from user_code.sample_data import generate_orders_csv

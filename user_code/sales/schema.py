@@ -1,11 +1,8 @@
-"""The data contracts the pipelines read: the columns of an incoming orders CSV and the
-warehouse's source tables. Defined here, once; the pipelines and the sample-data
-generator (sample_data.py) import them."""
+"""The sales domain's contract: the warehouse tables it reads (sales, and the product
+catalogue). The queries (storage.py) and the sample-data generator (user_code/sample_data.py)
+import them."""
 
 import sqlalchemy as sa
-
-ORDER_COLUMNS = ["order_id", "date", "customer_id", "amount", "quantity"]
-"""The columns every incoming orders CSV must have (others are ignored)."""
 
 metadata = sa.MetaData()
 products_table = sa.Table(
@@ -14,14 +11,6 @@ products_table = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("category", sa.Text, nullable=False),
     sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
-)
-customers_table = sa.Table(
-    "customers", metadata,
-    sa.Column("customer_id", sa.Integer, primary_key=True),
-    sa.Column("email", sa.Text),
-    sa.Column("segment", sa.Text, nullable=False),
-    sa.Column("lifetime_value", sa.Numeric(12, 2), nullable=False),
-    sa.Column("signup_date", sa.Date, nullable=False),
 )
 sales_table = sa.Table(
     "sales", metadata,
@@ -32,3 +21,5 @@ sales_table = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("revenue", sa.Numeric(12, 2), nullable=False),
 )
+SALES_COLUMNS = sales_table.columns.keys()
+"""The columns of a sales frame (storage.sales_between), in the table's order."""

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..schemas import ORDER_COLUMNS
+from .schema import ORDER_COLUMNS
 
 SOURCE_FILE = "source_file"
 REASON = "reason"

@@ -1,24 +1,46 @@
-"""file_sensor: daily_pipeline runs for every new or changed incoming/orders/*.csv object,
-batched (rules in detection.py)."""
+"""The orders domain's automation: daily_pipeline, its daily_schedule (the catch-up run) and
+file_sensor, which requests daily_pipeline runs for every new or changed incoming/orders/*.csv
+object, batched (rules in detection.py)."""
 
 from __future__ import annotations
 
 import time
 
 from dagster import (
-    DagsterRunStatus, DefaultSensorStatus, RunConfig, RunRequest, RunsFilter, SensorEvaluationContext, SensorResult,
-    SkipReason, sensor,
+    AssetSelection, DagsterRunStatus, DefaultScheduleStatus, DefaultSensorStatus, RunConfig, RunRequest, RunsFilter,
+    ScheduleDefinition, SensorEvaluationContext, SensorResult, SkipReason, define_asset_job, sensor,
 )
 
-from ..environment import ConfigurationError
+from ..environment import ConfigurationError, schedule_timezone
 from ..resources import ObjectStore, StoredObject, WarehouseResource
 from ..variables import setting
-from .assets import RawOrdersConfig
+from .assets import ORDERS_ASSETS, RawOrdersConfig
 from .detection import MAX_FILES_IN_FLIGHT, SensorState, plan_batches, sweep, version_id
 from .ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES
-from .jobs import daily_pipeline
 from .ledger import OrdersLedger
 from .storage import INCOMING_PREFIX, is_orders_csv
+
+DAILY_CRON = "0 2 * * *"
+
+# Checks of the selected assets come along (AssetSelection includes them by default).
+daily_pipeline = define_asset_job(
+    "daily_pipeline",
+    selection=AssetSelection.assets(*ORDERS_ASSETS),
+    description="raw_orders -> cleaned_orders -> orders_summary, with their blocking checks.",
+)
+
+
+# No object keys: the run catches up on every incoming file whose current version is neither
+# loaded nor rejected, a backstop for files whose sensor runs kept failing.
+daily_schedule = ScheduleDefinition(
+    name="daily_schedule",
+    job=daily_pipeline,
+    cron_schedule=DAILY_CRON,
+    execution_timezone=schedule_timezone(),
+    default_status=DefaultScheduleStatus.RUNNING,
+    run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[])}),
+    tags={"orders/mode": "catch-up"},
+)
 
 # A tick looks at no more than this many objects, for no longer than this, whatever the
 # prefix holds; the sweep carries on at the next tick.

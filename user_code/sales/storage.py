@@ -11,11 +11,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..resources import WarehouseResource
-
-SALES_COLUMNS = ["sale_id", "date", "product_id", "customer_id", "quantity", "revenue"]
+from .schema import SALES_COLUMNS
 
 SALES_BETWEEN = sa.text(
-    "SELECT sale_id, date, product_id, customer_id, quantity, revenue FROM sales "
+    f"SELECT {', '.join(SALES_COLUMNS)} FROM sales "
     "WHERE date >= :start AND date < :end ORDER BY date, sale_id"
 ).bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
 
