@@ -11,9 +11,9 @@ from dagster import (
     ScheduleDefinition, SensorEvaluationContext, SensorResult, SkipReason, define_asset_job, sensor,
 )
 
-from ..environment import ConfigurationError, schedule_timezone
+from ..environment import schedule_timezone
 from ..resources import ObjectStore, StoredObject, WarehouseResource
-from ..variables import setting
+from ..variables import numeric_setting
 from .assets import ORDERS_ASSETS, RawOrdersConfig
 from .detection import MAX_FILES_IN_FLIGHT, SensorState, plan_batches, sweep, version_id
 from .ingest import MAX_BATCH_BYTES, MAX_BATCH_FILES
@@ -52,14 +52,7 @@ FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 
 def sensor_interval_seconds() -> int:
-    raw = setting(INTERVAL_VARIABLE)
-    try:
-        seconds = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{INTERVAL_VARIABLE}={raw!r} is not a whole number of seconds.") from None
-    if not 1 <= seconds <= MAX_INTERVAL_SECONDS:
-        raise ConfigurationError(f"{INTERVAL_VARIABLE}={seconds} must be between 1 and {MAX_INTERVAL_SECONDS}.")
-    return seconds
+    return int(numeric_setting(INTERVAL_VARIABLE, int, 1, MAX_INTERVAL_SECONDS))
 
 
 def run_request_for(batch: list[StoredObject], run_key: str) -> RunRequest:

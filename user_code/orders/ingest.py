@@ -21,6 +21,7 @@ from ..io_managers import to_parquet_bytes
 from ..resources import ObjectNotFound, ObjectStore, StoredObject
 from .logic import DUPLICATE_ORDER_ID, REASON, REASONS, SOURCE_FILE, MalformedOrdersFile, split_orders, stream_orders_csv
 from .detection import plan_batches
+from .schema import ORDER_COLUMNS
 from .ledger import VALID_SCHEMA, FileRows, OrdersLedger
 from .storage import (
     INCOMING_PREFIX, ROW_NO, RejectedOrdersFile, download_incoming, is_orders_csv, quarantine_key, staging_key,
@@ -30,7 +31,7 @@ from .storage import (
 MAX_BATCH_FILES = 100
 MAX_BATCH_BYTES = 256 * 2**20
 BLOCK_BYTES = 32 * 2**20  # CSV bytes parsed at a time: a run's memory follows this, not the file
-LOADED_COLUMNS = ["order_id", "date", "customer_id", "amount", "quantity", ROW_NO]
+LOADED_COLUMNS = [*ORDER_COLUMNS, ROW_NO]
 EMPTY_VALID = VALID_SCHEMA.empty_table()
 
 

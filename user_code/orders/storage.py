@@ -14,9 +14,8 @@ from urllib.parse import quote
 import numpy as np
 import pyarrow as pa
 
-from ..environment import ConfigurationError
 from ..resources import ObjectStore, StoredObject
-from ..variables import setting
+from ..variables import numeric_setting
 from .logic import SOURCE_FILE
 
 INCOMING_PREFIX = "incoming/orders/"
@@ -27,6 +26,7 @@ PARQUET = ".parquet"
 ROW_NO = "row_no"
 
 MAX_FILE_MB_VARIABLE = "ORDERS_MAX_FILE_MB"
+MIN_FILE_MB = 0.001  # about 1 KB: a cap of zero would reject every file
 
 
 class RejectedOrdersFile(ValueError):
@@ -44,14 +44,7 @@ def max_file_bytes() -> int:
     Parsing needs about 2-3x the file size in memory, so keep the cap under a third of the
     run containers' memory limit (``mem_limit`` in dagster.yaml).
     """
-    raw = setting(MAX_FILE_MB_VARIABLE)
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{MAX_FILE_MB_VARIABLE}={raw!r} is not a number of megabytes.") from None
-    if megabytes <= 0:
-        raise ConfigurationError(f"{MAX_FILE_MB_VARIABLE}={raw!r} must be positive.")
-    return int(megabytes * 1024 * 1024)
+    return int(numeric_setting(MAX_FILE_MB_VARIABLE, float, MIN_FILE_MB) * 1024 * 1024)
 
 
 def is_orders_csv(key: str) -> bool:

@@ -11,7 +11,7 @@ from dagster import (
     build_schedule_context, build_sensor_context,
 )
 
-from user_code.environment import ConfigurationError
+from user_code.variables import ConfigurationError
 from user_code.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
 from user_code.orders import automation
 from user_code.orders.automation import daily_schedule, file_sensor, sensor_interval_seconds
