@@ -3,6 +3,8 @@
 #              integrations; no pandas/pyarrow (the code location never runs there)
 #   user-code  the gRPC code server, the init job and every run container the
 #              DockerRunLauncher starts: dagster + integrations + pandas/pyarrow + user_code/
+#              (`--build-arg USER_CODE_EXTRAS=k8s`: the same image plus dagster-k8s, for the
+#              Kubernetes deployment, infra/k8s/; `make image-k8s`)
 # Each venv is built in its own builder stage (requirements/<image>.txt, versions from
 # requirements/constraints.txt), slimmed by infra/docker/slim-venv.sh (test suites, headers,
 # Arrow Flight, unused botocore models, source maps) and byte-compiled, so no container

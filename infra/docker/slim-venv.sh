@@ -10,8 +10,8 @@ site=$(echo "$venv"/lib/python3*/site-packages)
 before=$(du -sm "$venv" | cut -f1)
 
 # kubernetes (dagster-k8s, the Kubernetes build of the user-code image): `kubernetes.aio`
-# is the client's asyncio copy (~42 MB), which neither dagster_k8s nor `import kubernetes`
-# imports. aiohttp and its stack (~12 MB) are installed only for it, so they go too (with
+# is the client's asyncio copy (40 MB), which neither dagster_k8s nor `import kubernetes`
+# imports. aiohttp and its stack (13 MB) are installed only for it, so they go too (with
 # pip, so before pip goes), unless another installed distribution requires one of them.
 if [ -d "$site/kubernetes/aio" ]; then
     rm -rf "$site/kubernetes/aio"
