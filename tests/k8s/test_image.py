@@ -17,8 +17,8 @@ import subprocess
 
 import pytest
 
-from e2e.session import e2e_required
-from tooling.stack import ROOT, docker_problem
+from e2e.session import require_docker
+from tooling.stack import ROOT
 
 from .helpers import USER_CODE_IMAGE, values
 
@@ -33,12 +33,7 @@ BUDGET_MB = 660
 
 @pytest.fixture(scope="module")
 def k8s_image(request) -> dict:
-    problem = docker_problem()
-    if problem:
-        if e2e_required(request.config):
-            pytest.fail(f"the image test is required (--require-e2e / CI=true) but cannot run: {problem}",
-                        pytrace=False)
-        pytest.skip(f"image test skipped: {problem} (it needs a Docker engine)")
+    require_docker(request.config, "image tests")
     build = subprocess.run(
         ["docker", "build", "-q", "--target", "user-code", "--build-arg", "USER_CODE_EXTRAS=k8s",
          "-t", TEST_IMAGE, str(ROOT)],
