@@ -17,11 +17,6 @@ RUN_LABEL := io.dagster-platform.role=run-worker
 BACKUP_ROOT := $(LOCAL_DATA_DIR)/backups
 BACKUP_STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-# A value from .env (empty when .env or the variable is missing).
-env_value = $(shell sed -n 's/^$(1)=//p' .env 2>/dev/null | tail -1)
-DAGSTER_PG_DB ?= $(or $(call env_value,DAGSTER_PG_DB),dagster)
-DAGSTER_PG_USER ?= $(or $(call env_value,DAGSTER_PG_USER),dagster)
-WAREHOUSE_DB_NAME ?= $(or $(call env_value,WAREHOUSE_DB_NAME),warehouse)
 
 .PHONY: help
 help: ## list the targets
@@ -79,8 +74,8 @@ backup: ## back up the instance DB, the warehouse DB and the bucket to .local_da
 	@set -eu; dir="$(or $(BACKUP),$(BACKUP_ROOT)/$(BACKUP_STAMP))"; \
 	test ! -e "$$dir" || { echo "$$dir exists: choose another BACKUP=dir"; exit 2; }; \
 	mkdir -p "$$dir.partial/bucket"; part="$$(cd "$$dir.partial" && pwd)"; \
-	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$(DAGSTER_PG_DB)"' > "$$part/instance.dump"; \
-	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$(WAREHOUSE_DB_NAME)"' > "$$part/warehouse.dump"; \
+	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$$DAGSTER_PG_DB"' > "$$part/instance.dump"; \
+	$(COMPOSE) exec -T postgres sh -c 'pg_dump -U "$$POSTGRES_USER" -Fc "$$WAREHOUSE_DB_NAME"' > "$$part/warehouse.dump"; \
 	$(COMPOSE) run --rm --no-deps -T -v "$$part/bucket:/backup" --entrypoint /bin/sh minio-init -c \
 	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r "store/$$S3_BUCKET/" /backup/' >/dev/null; \
 	mv "$$part" "$$dir"; echo "wrote $$dir"
@@ -95,8 +90,8 @@ restore: ## restore BACKUP=dir (both databases + the bucket; also onto a fresh s
 	@# in single-part uploads: an object's ETag is then its MD5 again, as when it was first
 	@# uploaded in one part, so file_sensor does not take restored files for new versions.
 	$(COMPOSE) up -d --wait init
-	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$(DAGSTER_PG_DB)"' < "$(BACKUP)/instance.dump"
-	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$(WAREHOUSE_DB_NAME)"' < "$(BACKUP)/warehouse.dump"
+	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$$DAGSTER_PG_DB"' < "$(BACKUP)/instance.dump"
+	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$$WAREHOUSE_DB_NAME"' < "$(BACKUP)/warehouse.dump"
 	$(COMPOSE) run --rm --no-deps -T -v "$(abspath $(BACKUP))/bucket:/backup:ro" --entrypoint /bin/sh minio-init -c \
 	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r --disable-multipart /backup/ "store/$$S3_BUCKET/"' >/dev/null
 	$(COMPOSE) up -d --wait

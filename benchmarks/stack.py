@@ -443,8 +443,8 @@ def timed_up(stack: Stack, build: bool = False) -> dict:
 # --- the whole thing -------------------------------------------------------------------------
 def celery_burst(stack: Stack) -> dict:
     """The scale profile's broker + workers beside the stack: one celery_fanout burst with 1
-    and with 2 workers (tests/e2e/scale.py), steps/min; the workers are removed afterwards."""
-    from tests.e2e import scale
+    and with 2 workers (tooling/scale.py), steps/min; the workers are removed afterwards."""
+    from tooling import scale
 
     try:
         scale.up_workers(stack, 1, build=True)

@@ -106,10 +106,12 @@ def write_csv(rows: int, folder: Path) -> Path:
 def project_path(csv: Path) -> pd.DataFrame:
     """What the orders step computes, minus storage: the file read block by block
     (``stream_orders_csv``), each block cleaned (``split_orders``), duplicates across
-    blocks resolved (the load does that in SQL), and the per-date summary (the load's
-    delta, here an Arrow group-by)."""
-    typed = pa.concat_tables([split_orders(block)[0] for block in stream_orders_csv(csv, csv.name, BLOCK_BYTES)])
-    typed = typed.take(last_of_each(typed["order_id"], np.arange(typed.num_rows)))
+    blocks resolved (the load does that in SQL, for files of more than one block only), and
+    the per-date summary (the load's delta, here an Arrow group-by)."""
+    blocks = [split_orders(block)[0] for block in stream_orders_csv(csv, csv.name, BLOCK_BYTES)]
+    typed = pa.concat_tables(blocks)
+    if len(blocks) > 1:
+        typed = typed.take(last_of_each(typed["order_id"], np.arange(typed.num_rows)))
     return summarize_orders(typed)
 
 

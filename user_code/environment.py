@@ -22,7 +22,7 @@ from .alerts.payload import FORMATS as ALERT_FORMATS
 from .io_managers import ParquetIOManager
 from .resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
 from .sample_data import seed_warehouse
-from .variables import required_by_docker, setting
+from .variables import ConfigurationError, required_by_docker, setting
 
 DEPLOYMENTS = ("local", "docker")
 
@@ -30,12 +30,8 @@ DEPLOYMENTS = ("local", "docker")
 DOCKER_VARIABLES = required_by_docker()
 
 
-class ConfigurationError(RuntimeError):
-    """The environment is missing something the deployment needs."""
-
-
 def current_deployment() -> str:
-    deployment = os.environ.get("DAGSTER_DEPLOYMENT") or "local"
+    deployment = setting("DAGSTER_DEPLOYMENT")
     if deployment not in DEPLOYMENTS:
         raise ConfigurationError(
             f"DAGSTER_DEPLOYMENT={deployment!r} is not one of {', '.join(DEPLOYMENTS)}."

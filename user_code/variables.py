@@ -43,7 +43,7 @@ VARIABLES: tuple[Variable, ...] = (
              secret=True),
     Variable("DAGSTER_PG_HOST", "postgres", "instance", "Dagster's storage: host"),
     Variable("DAGSTER_PG_PORT", "5432", "instance", "Dagster's storage: port"),
-    Variable("DAGSTER_PG_DB", "dagster", "instance", "Dagster's storage: database"),
+    Variable("DAGSTER_PG_DB", "dagster", "instance, postgres (backups)", "Dagster's storage: database"),
     Variable("DAGSTER_PG_USER", "dagster", "instance, init", "runtime role: rows only (DML), no DDL"),
     Variable("DAGSTER_PG_PASSWORD", "change-me-dagster-instance", "instance, init", "the runtime role's password",
              secret=True),
@@ -53,7 +53,7 @@ VARIABLES: tuple[Variable, ...] = (
              secret=True),
     Variable("WAREHOUSE_DB_HOST", "postgres", "user code, init", "the warehouse: host", required=True),
     Variable("WAREHOUSE_DB_PORT", "5432", "user code, init", "the warehouse: port", required=True),
-    Variable("WAREHOUSE_DB_NAME", "warehouse", "user code, init", "the warehouse: database", required=True),
+    Variable("WAREHOUSE_DB_NAME", "warehouse", "user code, init, postgres (backups)", "the warehouse: database", required=True),
     Variable("WAREHOUSE_DB_USER", "warehouse_reader", "user code, init", "read-only pipeline role", required=True),
     Variable("WAREHOUSE_DB_PASSWORD", "change-me-warehouse-reader", "user code, init",
              "the read-only role's password", secret=True, required=True),
@@ -81,8 +81,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Dagster's compute logs: `compute-logs/` only"),
     Variable("COMPUTE_LOGS_SECRET_ACCESS_KEY", "change-me-compute-logs-secret",
              "webserver, daemon, user code, runs, minio-init", "the compute logs' secret", secret=True),
-    Variable("DAGSTER_DEPLOYMENT", "docker", "user code",
-             "`docker` (Postgres + S3) or `local` (SQLite + folder; `make dev`, where it is `local`)"),
+    Variable("DAGSTER_DEPLOYMENT", "local", "user code",
+             "`local` (SQLite + folder, no secrets: `make dev`, unit tests) or `docker` (Postgres + S3); "
+             "not a `.env` setting: compose (and the k8s ConfigMap) set `docker`", example=False),
     Variable("DAGSTER_DAEMON_HEARTBEAT_TOLERANCE", "60", "daemon, webserver",
              "seconds without a heartbeat before a daemon thread counts as dead (Dagster's default: 1800)"),
     Variable("ORDERS_SENSOR_INTERVAL_SECONDS", "3", "user code",
@@ -120,6 +121,25 @@ def default(name: str) -> str:
 def setting(name: str) -> str:
     """The environment's value of a setting, or its default when unset or blank."""
     return os.environ.get(name, "").strip() or default(name)
+
+
+class ConfigurationError(RuntimeError):
+    """The environment is missing something the deployment needs, or has a value it cannot use."""
+
+
+def numeric_setting(name: str, kind: type[int] | type[float], low: float, high: float | None = None) -> int | float:
+    """:func:`setting` as an ``int`` or ``float`` in ``[low, high]``; a message naming the
+    variable, its value and the accepted range otherwise."""
+    raw = setting(name)
+    try:
+        value = kind(raw)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigurationError(f"{name}={raw!r} is not {noun}; set it in .env (default {default(name)}).") from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigurationError(f"{name}={raw!r} must be {bound}; set it in .env (default {default(name)}).")
+    return value
 
 
 def required_by_docker() -> tuple[str, ...]:

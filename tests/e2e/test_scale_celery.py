@@ -17,7 +17,7 @@ import time
 import pytest
 
 from .conftest import ARTIFACTS, TIMINGS, Stack
-from .scale import (
+from tooling.scale import (
     BROKER, JOB, PROFILE, WORKER, burst, fanout_config, hosts_by_step, remove_workers, scale_stack,
     step_events, up_workers, worker_hosts,
 )

@@ -17,10 +17,11 @@ from tempfile import TemporaryDirectory
 
 import kubernetes
 from dagster import DagsterRun
-from dagster._config import process_config, resolve_to_config_type
 from dagster_k8s import K8sRunLauncher, construct_dagster_k8s_job
 from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import get_job_name_from_run_id
+
+from tooling.dagster_config import validated_config
 
 from .helpers import NAMESPACE, RELEASE, USER_CODE_IMAGE, values
 
@@ -72,9 +73,7 @@ def launcher_config() -> dict:
 
 def processed_launcher_config() -> dict:
     """The launcher config after Dagster's own config validation (the daemon's startup check)."""
-    result = process_config(resolve_to_config_type(K8sRunLauncher.config_type()), launcher_config())
-    assert result.success, [error.message for error in result.errors]
-    return dict(result.value)
+    return validated_config(K8sRunLauncher.config_type(), launcher_config())
 
 
 @cache

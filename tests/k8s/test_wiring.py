@@ -8,8 +8,9 @@ show on a cluster, so they are checked here from the files.
 from __future__ import annotations
 
 from user_code.environment import DOCKER_VARIABLES
+from user_code.variables import BY_NAME
 
-from .helpers import K8S_DIR, USER_CODE_IMAGE, configmap_keys, env_example, objects, pinned, secret_keys, values
+from .helpers import K8S_DIR, USER_CODE_IMAGE, configmap_keys, objects, pinned, secret_keys, values
 from .run_job import run_pod
 
 CODE_SERVER = values()["dagster-user-deployments"]["deployments"][0]
@@ -72,9 +73,9 @@ def test_pipeline_credentials_stay_out_of_the_webserver_and_daemon():
         assert not pipeline_only & _env_names(_components()[name]), name
 
 
-def test_variable_names_are_the_ones_env_example_defines():
+def test_variable_names_are_the_declared_ones():
     names = set().union(*configmap_keys().values(), *secret_keys().values()) - {"postgresql-password"}
-    assert names <= set(env_example())
+    assert names <= set(BY_NAME), f"undeclared in user_code/variables.py: {sorted(names - set(BY_NAME))}"
 
 
 def test_code_server_is_the_compose_user_code_service():

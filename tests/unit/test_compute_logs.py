@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import boto3
 import yaml
-from dagster._config import process_config
-from dagster._config.field import resolve_to_config_type
 
 from dagster_platform.compute_logs import S3ComputeLogManager
+from tooling.dagster_config import validated_config
 from tooling.stack import ROOT
 
 
@@ -32,6 +31,5 @@ def test_dagster_yaml_config_is_valid_for_it(monkeypatch):
     for name in ("S3_BUCKET", "S3_ENDPOINT_URL", "AWS_REGION", "COMPUTE_LOGS_ACCESS_KEY_ID",
                  "COMPUTE_LOGS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, f"value-of-{name}")
-    result = process_config(resolve_to_config_type(S3ComputeLogManager.config_type()), section["config"])
-    assert result.success, result.errors
-    assert result.value["access_key_id"] == "value-of-COMPUTE_LOGS_ACCESS_KEY_ID"
+    config = validated_config(S3ComputeLogManager.config_type(), section["config"])
+    assert config["access_key_id"] == "value-of-COMPUTE_LOGS_ACCESS_KEY_ID"

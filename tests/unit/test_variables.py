@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from dotenv import dotenv_values
 
@@ -58,3 +59,20 @@ def test_dagster_yaml_forwards_and_reads_only_declared_variables():
 def test_readme_table_is_the_declared_one():
     readme = (ROOT / "README.md").read_text()
     assert markdown_table() in readme, "README's variable table differs: paste `python -m user_code.variables`"
+
+
+def test_numeric_settings_fall_back_to_the_one_default_and_name_bad_values(monkeypatch):
+    from user_code.variables import ConfigurationError, numeric_setting
+
+    monkeypatch.delenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", raising=False)
+    assert numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1) == int(BY_NAME["CELERY_VISIBILITY_TIMEOUT_SECONDS"].default)
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", "2.5")
+    with pytest.raises(ConfigurationError, match=r"CELERY_VISIBILITY_TIMEOUT_SECONDS='2.5' is not a whole number"):
+        numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1)
+    assert numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", float, 1) == 2.5
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", "0")
+    with pytest.raises(ConfigurationError, match=r"'0' must be at least 1; set it in .env \(default 300\)"):
+        numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1)
+    monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", "20")
+    with pytest.raises(ConfigurationError, match="must be between 1 and 15"):
+        numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1, 15)

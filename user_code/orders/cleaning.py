@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from collections.abc import Iterator
 from typing import Callable, Union
@@ -46,6 +47,8 @@ REASONS = (
     MISSING_ORDER_ID, MISSING_DATE, INVALID_DATE, MISSING_AMOUNT, INVALID_AMOUNT,
     MISSING_QUANTITY, INVALID_QUANTITY, DUPLICATE_ORDER_ID,
 )
+
+_REASON_ARRAY = pa.array(REASONS, pa.string())
 
 DATE_FORMAT = "%Y-%m-%d"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -211,14 +214,32 @@ def _parse_integers(values: pa.Array) -> pa.Array:
 def _parse_column(column: pa.ChunkedArray, parse: Callable[[pa.Array], pa.Array]) -> pa.ChunkedArray:
     """``parse`` applied to every value; null where the value is missing or does not parse.
 
-    Low-cardinality columns are parsed once per distinct value and mapped back by a
-    hash lookup, which costs one pass instead of a regex and a conversion per row.
+    Low-cardinality columns are parsed once per distinct value and mapped back by
+    position: one hash pass (``dictionary_encode`` yields both the distinct values and
+    each row's index among them) instead of a regex and a conversion per row.
     """
-    distinct = pc.unique(column)
-    if len(distinct) > DISTINCT_SHARE * max(len(column), 1):
+    if len(column) == 0:
         return parse(column)
-    positions = pc.index_in(column, value_set=distinct)
-    return pc.take(parse(distinct), positions)
+    encoded = pc.dictionary_encode(column)
+    distinct = encoded.chunk(0).dictionary  # every chunk shares the one dictionary
+    if len(distinct) > DISTINCT_SHARE * len(column) or any(
+        not chunk.dictionary.equals(distinct) for chunk in encoded.chunks[1:]
+    ):
+        return parse(column)
+    parsed = parse(distinct)
+    return pa.chunked_array([parsed.take(chunk.indices) for chunk in encoded.chunks], type=parsed.type)
+
+
+_PARSERS: tuple[tuple[str, Callable[[pa.Array], pa.Array]], ...] = (
+    ("date", _parse_dates), ("amount", _parse_decimals), ("quantity", _parse_integers),
+)
+
+
+def _parse_typed_columns(table: pa.Table) -> list[pa.ChunkedArray]:
+    """date, amount and quantity parsed side by side: Arrow's kernels release the GIL, so
+    the three use every core, as the CSV reader does."""
+    with ThreadPoolExecutor(len(_PARSERS)) as pool:
+        return list(pool.map(lambda item: _parse_column(table[item[0]], item[1]), _PARSERS))
 
 
 CANONICAL_INTEGER = r"^(0|-?[1-9][0-9]*)$"
@@ -281,9 +302,7 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     Columns other than the order columns (``source_file``, ``row_no``) are carried along.
     """
     n = table.num_rows
-    dates = _parse_column(table["date"], _parse_dates)
-    amounts = _parse_column(table["amount"], _parse_decimals)
-    quantities = _parse_column(table["quantity"], _parse_integers)
+    dates, amounts, quantities = _parse_typed_columns(table)
 
     code = np.full(n, -1, dtype=np.int8)  # index into REASONS; -1 = keep
 
@@ -311,9 +330,7 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     typed = typed.select(ORDER_COLUMNS + other)
 
     dropped = np.flatnonzero(code >= 0)
-    quarantined = table.take(pa.array(dropped)).append_column(
-        REASON, pa.array(np.asarray(REASONS, dtype=object)[code[dropped]], pa.string())
-    )
+    quarantined = table.take(pa.array(dropped)).append_column(REASON, _REASON_ARRAY.take(pa.array(code[dropped])))
     return typed, quarantined
 
 

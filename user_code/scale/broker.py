@@ -15,8 +15,9 @@ worker that dies (``docker kill``, a lost host) stays in the broker and is deliv
 again to another worker ``CELERY_VISIBILITY_TIMEOUT_SECONDS`` after it was handed out.
 That timeout must exceed the longest step, or a slow step is started a second time.
 
-Standard library only at import time: the workers' health check runs this file as a
-script (``python broker.py ping``) without importing Dagster.
+No Dagster import at import time: the workers' health check runs this file as a script
+(``python broker.py ping``), importing only the standard library, celery and
+``user_code.variables`` (the settings' one default each).
 """
 
 from __future__ import annotations
@@ -24,12 +25,16 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from pathlib import Path
 from urllib.parse import quote
+
+if not __package__:  # run as a script: make `user_code` importable without importing Dagster
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from user_code.variables import numeric_setting, setting  # noqa: E402
 
 BROKER_PORT = 6379
 QUEUES_DB, RESULTS_DB = 0, 1
-DEFAULT_HOST = "celery-broker"
-DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 300
 # The queue dagster-celery sends steps to unless a step has a `dagster-celery/queue` tag.
 QUEUE = "dagster"
 
@@ -45,13 +50,13 @@ def _required(name: str) -> str:
 
 
 def broker_url(db: int = QUEUES_DB) -> str:
-    host = os.environ.get("CELERY_BROKER_HOST", "").strip() or DEFAULT_HOST
+    host = setting("CELERY_BROKER_HOST")
     password = quote(_required("CELERY_BROKER_PASSWORD"), safe="")
     return f"redis://:{password}@{host}:{BROKER_PORT}/{db}"
 
 
 def visibility_timeout() -> int:
-    return int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "").strip() or DEFAULT_VISIBILITY_TIMEOUT_SECONDS)
+    return int(numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1))
 
 
 def celery_settings() -> dict:

@@ -1,6 +1,6 @@
 """The `scale` compose profile (Celery broker + workers) on top of the running stack, and
 what a Celery run's event log says about it: shared by tests/e2e/test_scale_celery.py and
-benchmarks/celery_scale.py. No pytest import here.
+benchmarks/stack.py (`python -m benchmarks --only celery`). No pytest import here.
 
 The broker and the workers come up with ``--no-deps`` beside the stack's other services
 (nothing else is recreated) and are removed again by ``remove_workers``.
