@@ -3,6 +3,8 @@
 #              integrations; no pandas/pyarrow (the code location never runs there)
 #   user-code  the gRPC code server, the init job and every run container the
 #              DockerRunLauncher starts: dagster + integrations + pandas/pyarrow + user_code/
+#              (`--build-arg USER_CODE_EXTRAS=k8s`: the same image plus dagster-k8s, for the
+#              Kubernetes deployment, infra/k8s/; `make image-k8s`)
 # Each venv is built in its own builder stage (requirements/<image>.txt, versions from
 # requirements/constraints.txt), slimmed by infra/docker/slim-venv.sh (test suites, headers,
 # Arrow Flight, unused botocore models, source maps) and byte-compiled, so no container
@@ -30,12 +32,23 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/python -c "import dagster, dagster_webserver, dagster_graphql, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3; boto3.client('s3', region_name='us-east-1')" \
  && rm -rf /root/.cache
 
+# USER_CODE_EXTRAS=k8s adds requirements/user-code-k8s.txt (dagster-k8s): the same user-code
+# image for the Kubernetes deployment (infra/k8s/README.md). The default (empty) is compose's.
 FROM builder AS venv-user-code
-RUN python -m venv /opt/venv \
+ARG USER_CODE_EXTRAS=
+COPY requirements/user-code-k8s.txt /tmp/requirements/
+RUN case "${USER_CODE_EXTRAS}" in \
+        "") extras= ; check= ;; \
+        k8s) extras="-r /tmp/requirements/user-code-k8s.txt" ; \
+             check="import dagster_k8s, kubernetes.client, kubernetes.config, kubernetes.watch; from dagster_k8s import K8sRunLauncher; from dagster_k8s.job import construct_dagster_k8s_job" ;; \
+        *) echo "USER_CODE_EXTRAS: '${USER_CODE_EXTRAS}' is not one of: '' (compose), k8s" >&2 ; exit 2 ;; \
+    esac \
+ && python -m venv /opt/venv \
  && /opt/venv/bin/pip install -q --only-binary=:all: \
-        -r /tmp/requirements/user-code.txt -c /tmp/requirements/constraints.txt \
+        -r /tmp/requirements/user-code.txt ${extras} -c /tmp/requirements/constraints.txt \
  && sh /usr/local/bin/slim-venv /opt/venv \
  && /opt/venv/bin/python -c "import dagster, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3, pandas, numpy, pyarrow, pyarrow.csv, pyarrow.parquet, pyarrow.compute, pyarrow.dataset, pyarrow.fs, dagster_celery, celery, redis; boto3.client('s3', region_name='us-east-1')" \
+ && /opt/venv/bin/python -c "${check}" \
  && rm -rf /root/.cache
 
 FROM ${PYTHON_IMAGE} AS runtime

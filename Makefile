@@ -55,6 +55,13 @@ logs: ## follow the logs of every service (SERVICE=daemon for one)
 reload-code: ## rebuild and restart only the code server (then "Reload definitions" in the UI)
 	$(COMPOSE) up -d --build --no-deps --wait user-code
 
+# The Kubernetes deployment's image (infra/k8s/README.md): the user-code target plus
+# dagster-k8s (requirements/user-code-k8s.txt); same stage, code and command as compose's.
+K8S_IMAGE ?= dagster-platform/user-code:local-k8s
+.PHONY: image-k8s
+image-k8s: ## build the user-code image for Kubernetes, with dagster-k8s (K8S_IMAGE=dagster-platform/user-code:local-k8s)
+	docker build --target user-code --build-arg USER_CODE_EXTRAS=k8s -t $(K8S_IMAGE) .
+
 .PHONY: migrate
 migrate: ## run `dagster instance migrate` as the schema owner (after upgrading Dagster; init also does it on every up)
 	$(COMPOSE) run --rm --no-deps init sh /opt/dagster/infra/init/migrate.sh

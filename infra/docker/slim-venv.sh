@@ -9,6 +9,32 @@ site=$(echo "$venv"/lib/python3*/site-packages)
 
 before=$(du -sm "$venv" | cut -f1)
 
+# kubernetes (dagster-k8s, the Kubernetes build of the user-code image): `kubernetes.aio`
+# is the client's asyncio copy (40 MB), which neither dagster_k8s nor `import kubernetes`
+# imports. aiohttp and its stack (13 MB) are installed only for it, so they go too (with
+# pip, so before pip goes), unless another installed distribution requires one of them.
+if [ -d "$site/kubernetes/aio" ]; then
+    rm -rf "$site/kubernetes/aio"
+    aio_only=$("$venv/bin/python" -c '
+import re
+from importlib.metadata import distributions
+stack = {"aiohttp", "aiohappyeyeballs", "aiosignal", "frozenlist", "multidict", "propcache", "yarl"}
+def norm(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+for dist in distributions():
+    if norm(dist.metadata["Name"]) in stack | {"kubernetes"}:
+        continue
+    for req in dist.requires or []:
+        if norm(re.match(r"[A-Za-z0-9._-]+", req).group()) in stack and "extra ==" not in req:
+            raise SystemExit(0)  # someone else needs them: keep the whole stack
+print(" ".join(sorted(stack)))
+')
+    if [ -n "$aio_only" ]; then
+        # shellcheck disable=SC2086  # a list of distribution names
+        "$venv/bin/python" -m pip uninstall -y -q $aio_only >/dev/null 2>&1 || true
+    fi
+fi
+
 # pip/setuptools/wheel: nothing installs into a built image.
 "$venv/bin/python" -m pip uninstall -y -q pip setuptools wheel >/dev/null 2>&1 || true
 

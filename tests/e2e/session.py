@@ -56,14 +56,18 @@ def pytest_runtest_makereport(item, call):
         _failed.append(item.nodeid)
 
 
-@pytest.fixture(scope="session")
-def stack(request) -> Stack:
+def require_docker(config, what: str = "e2e tests") -> None:
+    """Skip the calling test without a usable Docker engine, or fail it if e2e is required."""
     problem = docker_problem()
     if problem:
-        if e2e_required(request.config):
-            pytest.fail(f"e2e tests are required (--require-e2e / CI=true) but cannot run: {problem}",
-                        pytrace=False)
-        pytest.skip(f"e2e tests skipped: {problem} (they need a Docker engine and `docker compose`)")
+        if e2e_required(config):
+            pytest.fail(f"{what} are required (--require-e2e / CI=true) but cannot run: {problem}", pytrace=False)
+        pytest.skip(f"{what} skipped: {problem} (they need a Docker engine and `docker compose`)")
+
+
+@pytest.fixture(scope="session")
+def stack(request) -> Stack:
+    require_docker(request.config)
 
     stack = Stack.from_env(files=OVERRIDES)
     keep = request.config.getoption("--keep-stack") or _truthy(os.environ.get("E2E_KEEP_STACK"))

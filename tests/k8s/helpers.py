@@ -26,7 +26,8 @@ CHART_SCHEMA_PATH = Path(__file__).parent / "chart" / "values.schema.json"
 KUBERNETES_VERSION = "1.34.0"
 NAMESPACE = "dagster"
 RELEASE = "dagster"  # values.yaml's fixed names (dagster-instance, ...) assume this release
-USER_CODE_IMAGE = "dagster-platform/user-code:local"
+# values.yaml's code location image: the user-code target built with USER_CODE_EXTRAS=k8s.
+USER_CODE_IMAGE = "dagster-platform/user-code:local-k8s"
 
 # Files under infra/k8s that are not Kubernetes objects.
 NOT_MANIFESTS = {"values.yaml", "kustomization.yaml"}
