@@ -20,6 +20,7 @@ import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from collections.abc import Iterator
 from typing import Callable, Union
 
@@ -235,13 +236,6 @@ _PARSERS: tuple[tuple[str, Callable[[pa.Array], pa.Array]], ...] = (
 )
 
 
-def _parse_typed_columns(table: pa.Table) -> list[pa.ChunkedArray]:
-    """date, amount and quantity parsed side by side: Arrow's kernels release the GIL, so
-    the three use every core, as the CSV reader does."""
-    with ThreadPoolExecutor(len(_PARSERS)) as pool:
-        return list(pool.map(lambda item: _parse_column(table[item[0]], item[1]), _PARSERS))
-
-
 CANONICAL_INTEGER = r"^(0|-?[1-9][0-9]*)$"
 
 
@@ -265,9 +259,13 @@ def last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray) -> np.ndarray:
     dense "last row per id" array when the ids are compact, otherwise pandas' int64
     hash table. Any other ids go through one Arrow hash group-by.
     """
+    return _last_of_each(order_ids, rows, _integer_keys(order_ids) if len(rows) else None)
+
+
+def _last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray, keys: np.ndarray | None) -> np.ndarray:
+    """:func:`last_of_each` with the ids' integer keys already derived (None: not integers)."""
     if len(rows) == 0:
         return rows
-    keys = _integer_keys(order_ids)
     if keys is None:
         grouped = pa.table({"order_id": order_ids.take(pa.array(rows)), "row": rows}).group_by("order_id", use_threads=False)
         return np.sort(grouped.aggregate([("row", "max")])["row_max"].to_numpy())
@@ -296,13 +294,22 @@ def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
     return CleanedOrders(cleaned=to_pandas(typed), quarantined=to_pandas(quarantined))
 
 
+def _parse_in_parallel(table: pa.Table) -> list:
+    """date, amount and quantity parsed, and the integer dedupe keys of order_id derived, side
+    by side: Arrow's kernels release the GIL, so the four use every core, as the CSV reader does."""
+    tasks: list[Callable[[], object]] = [partial(_parse_column, table[name], parse) for name, parse in _PARSERS]
+    tasks.append(partial(_integer_keys, table["order_id"]))
+    with ThreadPoolExecutor(len(tasks)) as pool:
+        return [future.result() for future in [pool.submit(task) for task in tasks]]
+
+
 def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
     """:func:`clean_orders` on Arrow: (typed valid rows, quarantined rows with ``reason``).
 
     Columns other than the order columns (``source_file``, ``row_no``) are carried along.
     """
     n = table.num_rows
-    dates, amounts, quantities = _parse_typed_columns(table)
+    dates, amounts, quantities, keys = _parse_in_parallel(table)
 
     code = np.full(n, -1, dtype=np.int8)  # index into REASONS; -1 = keep
 
@@ -316,7 +323,7 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
             drop(f"invalid_{name}", parsed.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False))
 
     valid = np.flatnonzero(code < 0)
-    keep = last_of_each(table["order_id"], valid)
+    keep = _last_of_each(table["order_id"], valid, keys)
     if len(keep) < len(valid):
         earlier = code < 0
         earlier[keep] = False
