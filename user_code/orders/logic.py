@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from collections.abc import Iterator
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 import pandas as pd
@@ -294,13 +294,20 @@ def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
     return CleanedOrders(cleaned=to_pandas(typed), quarantined=to_pandas(quarantined))
 
 
-def _parse_in_parallel(table: pa.Table) -> list:
-    """date, amount and quantity parsed, and the integer dedupe keys of order_id derived, side
-    by side: Arrow's kernels release the GIL, so the four use every core, as the CSV reader does."""
-    tasks: list[Callable[[], object]] = [partial(_parse_column, table[name], parse) for name, parse in _PARSERS]
-    tasks.append(partial(_integer_keys, table["order_id"]))
+def _in_parallel(*tasks: Callable[[], Any]) -> list[Any]:
+    """The tasks' results, in order, computed side by side: Arrow's kernels release the GIL,
+    so independent column work uses every core, as the CSV reader does."""
     with ThreadPoolExecutor(len(tasks)) as pool:
-        return [future.result() for future in [pool.submit(task) for task in tasks]]
+        futures = [pool.submit(task) for task in tasks]
+        return [future.result() for future in futures]
+
+
+def _parsed_with_problems(column: pa.ChunkedArray, parse: Callable[[pa.Array], pa.Array]) -> tuple:
+    """``column`` parsed, with its missing and its unparsable rows (None, None: all parsed)."""
+    parsed = _parse_column(column, parse)
+    if not parsed.null_count:  # a clean column costs nothing more
+        return parsed, None, None
+    return parsed, _is_missing(column), parsed.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
 
 def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
@@ -308,19 +315,22 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
 
     Columns other than the order columns (``source_file``, ``row_no``) are carried along.
     """
-    n = table.num_rows
-    dates, amounts, quantities, keys = _parse_in_parallel(table)
+    *parsed, id_missing, keys = _in_parallel(
+        *[partial(_parsed_with_problems, table[name], parse) for name, parse in _PARSERS],
+        partial(_is_missing, table["order_id"]),
+        partial(_integer_keys, table["order_id"]),
+    )
 
-    code = np.full(n, -1, dtype=np.int8)  # index into REASONS; -1 = keep
+    code = np.full(table.num_rows, -1, dtype=np.int8)  # index into REASONS; -1 = keep
 
     def drop(reason: str, rows: np.ndarray) -> None:
         code[rows & (code < 0)] = REASONS.index(reason)  # the first reason wins
 
-    drop(MISSING_ORDER_ID, _is_missing(table["order_id"]))
-    for name, parsed in (("date", dates), ("amount", amounts), ("quantity", quantities)):
-        if parsed.null_count:  # a clean column costs nothing more
-            drop(f"missing_{name}", _is_missing(table[name]))
-            drop(f"invalid_{name}", parsed.is_null().to_numpy(zero_copy_only=False).astype(bool, copy=False))
+    drop(MISSING_ORDER_ID, id_missing)
+    for (name, _), (_, missing, invalid) in zip(_PARSERS, parsed):
+        if missing is not None:
+            drop(f"missing_{name}", missing)
+            drop(f"invalid_{name}", invalid)
 
     valid = np.flatnonzero(code < 0)
     keep = _last_of_each(table["order_id"], valid, keys)
@@ -330,14 +340,17 @@ def split_orders(table: pa.Table) -> tuple[pa.Table, pa.Table]:
         code[earlier] = REASONS.index(DUPLICATE_ORDER_ID)
 
     kept = pa.array(code < 0)
-    typed = table.drop_columns(["date", "amount", "quantity"]).filter(kept)
-    for name, column in (("date", dates), ("amount", amounts), ("quantity", quantities)):
-        typed = typed.append_column(name, column.filter(kept))
+    dropped = np.flatnonzero(code >= 0)
+    typed, *typed_columns, quarantined = _in_parallel(
+        partial(table.drop_columns([name for name, _ in _PARSERS]).filter, kept),
+        *[partial(column.filter, kept) for column, _, _ in parsed],
+        partial(table.take, pa.array(dropped)),
+    )
+    for (name, _), column in zip(_PARSERS, typed_columns):
+        typed = typed.append_column(name, column)
     other = [c for c in table.column_names if c not in ORDER_COLUMNS]
     typed = typed.select(ORDER_COLUMNS + other)
-
-    dropped = np.flatnonzero(code >= 0)
-    quarantined = table.take(pa.array(dropped)).append_column(REASON, _REASON_ARRAY.take(pa.array(code[dropped])))
+    quarantined = quarantined.append_column(REASON, _REASON_ARRAY.take(pa.array(code[dropped])))
     return typed, quarantined
 
 
