@@ -114,7 +114,7 @@ ON CONFLICT (date) DO UPDATE SET
   total_quantity = orders_summary_by_date.total_quantity + excluded.total_quantity,
   order_count = orders_summary_by_date.order_count + excluded.order_count
 """
-_TEMP_TABLES = ("batch_rows", "affected_ids", "prior_rows", "winners_before", "winners_after")
+_TEMP_TABLES = ("batch_rows", "batch_duplicates", "affected_ids", "prior_rows", "winners_before", "winners_after")
 
 
 VALID_SCHEMA = pa.schema([
@@ -287,13 +287,20 @@ class OrdersLedger:
         cleaning kept one per block); returns the rows dropped."""
         if not keys:
             return None
-        conn.execute(sa.text("CREATE INDEX batch_rows_file_order ON batch_rows (source_key, order_id, row_no)"))
+        # One aggregate pass finds the few ids that occur in more than one block, then one
+        # pass drops their earlier rows (a hash semi-join against that small table): no index
+        # on the batch, no per-row lookups (5 M rows: 17 s before with an index, benchmarks/NOTES.md).
+        conn.execute(sa.text(
+            "CREATE TEMP TABLE batch_duplicates AS SELECT source_key, order_id, MAX(row_no) AS last_row_no"
+            " FROM batch_rows WHERE source_key IN :keys GROUP BY source_key, order_id HAVING COUNT(*) > 1"
+        ).bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys})
+        conn.execute(sa.text("ANALYZE batch_duplicates"))
         dropped = conn.execute(sa.text(
-            "DELETE FROM batch_rows WHERE source_key IN :keys AND EXISTS (SELECT 1 FROM batch_rows later "
-            " WHERE later.source_key = batch_rows.source_key AND later.order_id = batch_rows.order_id "
-            " AND later.row_no > batch_rows.row_no) "
+            "DELETE FROM batch_rows WHERE EXISTS (SELECT 1 FROM batch_duplicates d"
+            " WHERE d.source_key = batch_rows.source_key AND d.order_id = batch_rows.order_id"
+            " AND batch_rows.row_no < d.last_row_no) "
             "RETURNING source_key, row_no, order_id, date, customer_id, amount, quantity"
-        ).bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys}).mappings().all()
+        )).mappings().all()
         text = ["order_id", "date", "customer_id", "amount", "quantity"]
         frame = pd.DataFrame(dropped, columns=["source_key", "row_no", *text])
         frame[text] = frame[text].astype(str)
