@@ -114,8 +114,9 @@ test: venv ## unit + e2e tests (e2e are skipped, with the reason, when no Docker
 	$(PYTHON) -m pytest
 
 .PHONY: lint
-lint: venv ## ruff (lint) and mypy (types), settings in pyproject.toml; .ci/run runs it
+lint: venv ## ruff (lint and format check) and mypy (types), settings in pyproject.toml; .ci/run runs it
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 .PHONY: test-unit
