@@ -1,8 +1,8 @@
 """``python -m benchmarks`` (``make bench``): measure, print, write results.json and RESULTS.md.
 
-    python -m benchmarks                       # every figure; stack figures need `docker compose up`
-    python -m benchmarks --only throughput --sizes 1000000
-    python -m benchmarks --only celery         # just the Celery burst (scale profile), 1 and 2 workers
+python -m benchmarks                       # every figure; stack figures need `docker compose up`
+python -m benchmarks --only throughput --sizes 1000000
+python -m benchmarks --only celery         # just the Celery burst (scale profile), 1 and 2 workers
 """
 
 from __future__ import annotations

@@ -54,9 +54,12 @@ def ingest_seconds(store: LocalObjectStore, db: WarehouseResource, keys: list[st
     times = []
     for key in keys:
         started = time.perf_counter()
-        materialize(ORDERS_ASSETS, instance=instance, resources=pipeline_resources(store, orders_db=db),
-                    run_config={**RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[key])}).to_config_dict(),
-                                **QUIET})
+        materialize(
+            ORDERS_ASSETS,
+            instance=instance,
+            resources=pipeline_resources(store, orders_db=db),
+            run_config={**RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[key])}).to_config_dict(), **QUIET},
+        )
         times.append(time.perf_counter() - started)
     return times
 
@@ -66,17 +69,31 @@ def history_file(index: int, rows: int) -> FileRows:
     rng = np.random.default_rng(index)
     first = 1_000_000_000 + index * rows
     return FileRows(
-        f"{INCOMING_PREFIX}history/{index:05d}.csv", f"h{index}", rows * 30,
+        f"{INCOMING_PREFIX}history/{index:05d}.csv",
+        f"h{index}",
+        rows * 30,
         T0 + dt.timedelta(minutes=index),
-        pa.table({
-            "order_id": pa.array(np.arange(first, first + rows)).cast(pa.string()),
-            "date": pa.array(np.datetime64("2022-01-01") + rng.integers(0, 1095, rows).astype("timedelta64[D]")),
-            "customer_id": pa.array(rng.integers(1, 500, rows)).cast(pa.string()),
-            "amount": pa.array(rng.integers(100, 50_000, rows) / 100),
-            "quantity": pa.array(rng.integers(1, 10, rows)),
-            "row_no": pa.array(np.arange(rows)),
-        }).cast(pa.schema([("order_id", pa.string()), ("date", pa.date32()), ("customer_id", pa.string()),
-                           ("amount", pa.float64()), ("quantity", pa.int64()), ("row_no", pa.int64())])),
+        pa.table(
+            {
+                "order_id": pa.array(np.arange(first, first + rows)).cast(pa.string()),
+                "date": pa.array(np.datetime64("2022-01-01") + rng.integers(0, 1095, rows).astype("timedelta64[D]")),
+                "customer_id": pa.array(rng.integers(1, 500, rows)).cast(pa.string()),
+                "amount": pa.array(rng.integers(100, 50_000, rows) / 100),
+                "quantity": pa.array(rng.integers(1, 10, rows)),
+                "row_no": pa.array(np.arange(rows)),
+            }
+        ).cast(
+            pa.schema(
+                [
+                    ("order_id", pa.string()),
+                    ("date", pa.date32()),
+                    ("customer_id", pa.string()),
+                    ("amount", pa.float64()),
+                    ("quantity", pa.int64()),
+                    ("row_no", pa.int64()),
+                ]
+            )
+        ),
     )
 
 
@@ -94,7 +111,9 @@ def ingest_growth(server: dict, history_files: int = 2000, rows_per_file: int = 
         ledger = OrdersLedger(db)
         started = time.perf_counter()
         for first in range(0, history_files, 100):
-            ledger.commit([history_file(i, rows_per_file) for i in range(first, min(first + 100, history_files))], "history")
+            ledger.commit(
+                [history_file(i, rows_per_file) for i in range(first, min(first + 100, history_files))], "history"
+            )
         loaded_s = time.perf_counter() - started
         with ledger.locked() as conn:
             files, rows = ledger.loaded_counts(conn)
@@ -105,11 +124,18 @@ def ingest_growth(server: dict, history_files: int = 2000, rows_per_file: int = 
         for key in keys[1:]:
             empty += ingest_seconds(store, empty_db, [key], instance)
             after += ingest_seconds(store, db, [key], instance)
-    figures = {"history_files": files, "history_rows": rows, "empty_s": statistics.median(empty),
-               "after_history_s": statistics.median(after), "history_load_s": round(loaded_s, 1)}
+    figures = {
+        "history_files": files,
+        "history_rows": rows,
+        "empty_s": statistics.median(empty),
+        "after_history_s": statistics.median(after),
+        "history_load_s": round(loaded_s, 1),
+    }
     figures["ratio"] = figures["after_history_s"] / figures["empty_s"]
-    log(f"1,000-row file: {figures['empty_s']:.3f}s on an empty store, {figures['after_history_s']:.3f}s after "
-        f"{rows:,} rows ({figures['ratio']:.2f}x)")
+    log(
+        f"1,000-row file: {figures['empty_s']:.3f}s on an empty store, {figures['after_history_s']:.3f}s after "
+        f"{rows:,} rows ({figures['ratio']:.2f}x)"
+    )
     return figures
 
 
@@ -139,18 +165,29 @@ def sensor_tick(server: dict, objects: int = 100_000, ticks: int = 10) -> dict:
     ledger.commit([], "setup")
     now = dt.datetime(2024, 1, 1)
     with db.connect() as conn, conn.begin():
-        conn.execute(files_table.insert(), [
-            {"key": o.key, "etag": o.etag, "last_modified": now, "size": o.size, "row_count": 1,
-             "run_id": "setup", "ingested_at": now}
-            for o in store.list_objects(INCOMING_PREFIX)
-        ])
+        conn.execute(
+            files_table.insert(),
+            [
+                {
+                    "key": o.key,
+                    "etag": o.etag,
+                    "last_modified": now,
+                    "size": o.size,
+                    "row_count": 1,
+                    "run_id": "setup",
+                    "ingested_at": now,
+                }
+                for o in store.list_objects(INCOMING_PREFIX)
+            ],
+        )
     times, cursor = [], None
     try:
         with DagsterInstance.ephemeral() as instance:
             for _ in range(ticks):
                 started = time.perf_counter()
-                with build_sensor_context(cursor=cursor, instance=instance,
-                                          resources=pipeline_resources(store, orders_db=db)) as context:
+                with build_sensor_context(
+                    cursor=cursor, instance=instance, resources=pipeline_resources(store, orders_db=db)
+                ) as context:
                     result = file_sensor(context)
                 times.append(time.perf_counter() - started)
                 assert not result.run_requests, "every object is loaded: nothing to request"
@@ -190,14 +227,25 @@ def peak_memory(server: dict, csv_mb: int = 500) -> dict:
         size_mib = path.stat().st_size / 2**20
         db = fresh_database(server, "peak_memory")
         started = time.perf_counter()
-        child = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, lake, str(server["port"]), db.database, key],
-                               check=True, capture_output=True, text=True,
-                               env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"})
+        child = subprocess.run(
+            [sys.executable, "-c", PEAK_SCRIPT, lake, str(server["port"]), db.database, key],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"},
+        )
         seconds = time.perf_counter() - started
     peak_mib = int(child.stdout.strip().splitlines()[-1]) / 1024  # kB
-    figures = {"csv_mb": round(size_mib), "rows": rows, "peak_mib": round(peak_mib), "ratio": peak_mib / size_mib,
-               "seconds": seconds}
-    log(f"{size_mib:.0f} MiB CSV ({rows:,} rows): peak RSS {peak_mib:.0f} MiB ({figures['ratio']:.2f}x), {seconds:.0f}s")
+    figures = {
+        "csv_mb": round(size_mib),
+        "rows": rows,
+        "peak_mib": round(peak_mib),
+        "ratio": peak_mib / size_mib,
+        "seconds": seconds,
+    }
+    log(
+        f"{size_mib:.0f} MiB CSV ({rows:,} rows): peak RSS {peak_mib:.0f} MiB ({figures['ratio']:.2f}x), {seconds:.0f}s"
+    )
     return figures
 
 

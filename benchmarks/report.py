@@ -17,7 +17,11 @@ NOTES_MD = HERE / "NOTES.md"
 
 def machine() -> dict:
     memory_kib = next(
-        (int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+        (
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
         0,
     )
     return {
@@ -85,9 +89,11 @@ def render(r: dict) -> str:
                 f"floor {size['floor_rows_per_s']:,.0f} | {ratio(size['project_rows_per_s'], size['seed_rows_per_s'])} | |"
             )
             if size.get("seed_io_rows_per_s"):
-                lines.append(f"| … pipeline at {size['rows']:,} rows | {size['pipeline_rows_per_s']:,.0f} | "
-                             f"seed with the same I/O {size['seed_io_rows_per_s']:,.0f} | "
-                             f"{ratio(size['pipeline_rows_per_s'], size['seed_io_rows_per_s'])} | |")
+                lines.append(
+                    f"| … pipeline at {size['rows']:,} rows | {size['pipeline_rows_per_s']:,.0f} | "
+                    f"seed with the same I/O {size['seed_io_rows_per_s']:,.0f} | "
+                    f"{ratio(size['pipeline_rows_per_s'], size['seed_io_rows_per_s'])} | |"
+                )
         for size in t.get("with_stack_running", []):
             lines.append(
                 f"| … at {size['rows']:,} rows, compose stack idling beside it | {size['project_rows_per_s']:,.0f} | "
@@ -108,24 +114,36 @@ def render(r: dict) -> str:
         )
     k = r.get("sensor_tick_s")
     if k and k.get("p50"):
-        lines.append(f"| file_sensor tick, {k['objects']:,} objects in the prefix (s) | p50 {k['p50']:.2f}, "
-                     f"max {k['max']:.2f} | | | ≤ 3 s |")
+        lines.append(
+            f"| file_sensor tick, {k['objects']:,} objects in the prefix (s) | p50 {k['p50']:.2f}, "
+            f"max {k['max']:.2f} | | | ≤ 3 s |"
+        )
     pm = r.get("peak_memory")
     if pm and pm.get("peak_mib"):
-        lines.append(f"| Peak memory of an orders run on a {pm['csv_mb']} MB CSV (MiB) | {pm['peak_mib']:,} | "
-                     f"file {pm['csv_mb']} MB | {pm['ratio']:.2f}× the file | ≤ 3× |")
+        lines.append(
+            f"| Peak memory of an orders run on a {pm['csv_mb']} MB CSV (MiB) | {pm['peak_mib']:,} | "
+            f"file {pm['csv_mb']} MB | {pm['ratio']:.2f}× the file | ≤ 3× |"
+        )
     u = r.get("burst")
     if u and u.get("drain_s"):
-        lines.append(f"| Burst of {u['files']} small files, upload → all in orders_summary (s) | {u['drain_s']:.0f} "
-                     f"| {u['runs']} runs | totals {'exact' if u['exact'] else 'WRONG'} | ≤ 180 s |")
+        lines.append(
+            f"| Burst of {u['files']} small files, upload → all in orders_summary (s) | {u['drain_s']:.0f} "
+            f"| {u['runs']} runs | totals {'exact' if u['exact'] else 'WRONG'} | ≤ 180 s |"
+        )
     s = r.get("sensor_latency_s")
     if s and s.get("n"):
-        lines.append(f"| Sensor latency upload → SUCCESS (s) | p50 {s['p50']:.1f}, p95 {s['p95']:.1f} (n={s['n']}) | | | p50 ≤ 10 s |")
+        lines.append(
+            f"| Sensor latency upload → SUCCESS (s) | p50 {s['p50']:.1f}, p95 {s['p95']:.1f} (n={s['n']}) | | | p50 ≤ 10 s |"
+        )
         if "p50_upload_to_run_created" in s:
-            lines.append(phases_row(
-                "upload → run created", s, ("p50_upload_to_run_created", "p50_run_created_to_started", "p50_run_started_to_end"),
-                f"sensor interval {s.get('sensor_interval_s', '?')} s",
-            ))
+            lines.append(
+                phases_row(
+                    "upload → run created",
+                    s,
+                    ("p50_upload_to_run_created", "p50_run_created_to_started", "p50_run_started_to_end"),
+                    f"sensor interval {s.get('sensor_interval_s', '?')} s",
+                )
+            )
     o = r.get("run_overhead_s")
     if o and o.get("n"):
         lines.append(
@@ -133,10 +151,14 @@ def render(r: dict) -> str:
             f"{o['in_process_p50']:.2f} | {ratio(o['docker_p50'], o['in_process_p50'])} | ≤ 6 s |"
         )
         if "p50_launch_to_created" in o:
-            lines.append(phases_row(
-                "launch → created", o, ("p50_launch_to_created", "p50_created_to_started", "p50_started_to_end"),
-                f"`{o.get('asset', '')}`",
-            ))
+            lines.append(
+                phases_row(
+                    "launch → created",
+                    o,
+                    ("p50_launch_to_created", "p50_created_to_started", "p50_started_to_end"),
+                    f"`{o.get('asset', '')}`",
+                )
+            )
     c = r.get("celery")
     if c and c.get("steps_per_min"):
         (one, two), (w1, w2) = c["steps_per_min"], c["workers"]

@@ -45,11 +45,11 @@ STANDIN_PYTHON_MB = 191
 UPSTREAM_PYTHON_SLIM_MB = 130
 
 
-
 def run_limit() -> int:
     """The run queue's limit, from dagster.yaml (its one place)."""
     instance = yaml.safe_load((Path(__file__).resolve().parent.parent / "dagster.yaml").read_text())
     return int(instance["concurrency"]["runs"]["max_concurrent_runs"])
+
 
 def log(message: str) -> None:
     print(f"[stack] {message}", flush=True)
@@ -73,8 +73,16 @@ def parse_mem(text: str) -> float:
     if not match:
         raise ValueError(f"unrecognised memory figure {text!r}")
     number, unit = float(match.group(1)), match.group(2)
-    factor = {"B": 1 / 2**20, "KiB": 1 / 1024, "KB": 1000 / 2**20, "MiB": 1, "MB": 1e6 / 2**20,
-              "GiB": 1024, "GB": 1e9 / 2**20, "TiB": 2**20}[unit]
+    factor = {
+        "B": 1 / 2**20,
+        "KiB": 1 / 1024,
+        "KB": 1000 / 2**20,
+        "MiB": 1,
+        "MB": 1e6 / 2**20,
+        "GiB": 1024,
+        "GB": 1e9 / 2**20,
+        "TiB": 2**20,
+    }[unit]
     return number * factor
 
 
@@ -84,7 +92,7 @@ def service_of(container_name: str) -> str:
     for sep in ("_", "-"):
         prefix = f"{PROJECT}{sep}"
         if name.startswith(prefix):
-            rest = name[len(prefix):]
+            rest = name[len(prefix) :]
             return re.sub(rf"{re.escape(sep)}\d+$", "", rest)
     return name
 
@@ -109,7 +117,8 @@ def run_by_id(stack: Stack, run_id: str) -> dict | None:
 def runs_with_tag(stack: Stack, key: str, value: str, limit: int = 50) -> list[dict]:
     data = stack.graphql(
         """query($tags: [ExecutionTag!], $limit: Int) { runsOrError(filter: {tags: $tags}, limit: $limit) {
-             ... on Runs { results { %s } } } }""" % RUN_FIELDS,
+             ... on Runs { results { %s } } } }"""
+        % RUN_FIELDS,
         {"tags": [{"key": key, "value": value}], "limit": limit},
     )
     return data["runsOrError"].get("results", [])
@@ -149,13 +158,18 @@ def wait_location_loaded(stack: Stack, timeout: float = 180) -> None:
     last = None
     while time.monotonic() < deadline:
         try:
-            data = stack.graphql("""{ workspaceOrError { ... on Workspace { locationEntries {
-                name loadStatus locationOrLoadError { __typename } } } } }""", timeout=10)
+            data = stack.graphql(
+                """{ workspaceOrError { ... on Workspace { locationEntries {
+                name loadStatus locationOrLoadError { __typename } } } } }""",
+                timeout=10,
+            )
             entries = {e["name"]: e for e in data["workspaceOrError"]["locationEntries"]}
             entry = entries.get(LOCATION) or {}
             last = entry
-            if entry.get("loadStatus") == "LOADED" and \
-                    (entry.get("locationOrLoadError") or {}).get("__typename") == "RepositoryLocation":
+            if (
+                entry.get("loadStatus") == "LOADED"
+                and (entry.get("locationOrLoadError") or {}).get("__typename") == "RepositoryLocation"
+            ):
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, AssertionError) as error:
             last = repr(error)
@@ -163,8 +177,13 @@ def wait_location_loaded(stack: Stack, timeout: float = 180) -> None:
     raise TimeoutError(f"code location {LOCATION} not loaded after {timeout:.0f}s: {last}")
 
 
-def launch_run(stack: Stack, job: str, tags: dict[str, str] | None = None,
-               asset_keys: list[str] | None = None, run_config: dict | None = None) -> str:
+def launch_run(
+    stack: Stack,
+    job: str,
+    tags: dict[str, str] | None = None,
+    asset_keys: list[str] | None = None,
+    run_config: dict | None = None,
+) -> str:
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
     if asset_keys:
         selector["assetSelection"] = [{"path": [key]} for key in asset_keys]
@@ -174,8 +193,13 @@ def launch_run(stack: Stack, job: str, tags: dict[str, str] | None = None,
              ... on PythonError { message }
              ... on InvalidSubsetError { message }
              ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {"p": {"selector": selector, "runConfigData": run_config or {},
-               "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}}},
+        {
+            "p": {
+                "selector": selector,
+                "runConfigData": run_config or {},
+                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
+            }
+        },
     )
     result = data["launchRun"]
     if result["__typename"] != "LaunchRunSuccess":
@@ -223,8 +247,11 @@ def sensor_latency(stack: Stack, uploads: int = 5) -> dict:
         log(f"sensor upload {i + 1}/{uploads}: {sample}")
     totals = [s["total_s"] for s in samples]
     return {
-        "p50": round(statistics.median(totals), 2), "p95": round(percentile(totals, 95), 2), "n": len(totals),
-        "min": round(min(totals), 2), "max": round(max(totals), 2),
+        "p50": round(statistics.median(totals), 2),
+        "p95": round(percentile(totals, 95), 2),
+        "n": len(totals),
+        "min": round(min(totals), 2),
+        "max": round(max(totals), 2),
         "sensor_interval_s": int(stack.env.get("ORDERS_SENSOR_INTERVAL_SECONDS") or 10),
         "p50_upload_to_run_created": round(statistics.median(s["to_created_s"] for s in samples), 2),
         "p50_run_created_to_started": round(statistics.median(s["created_to_started_s"] for s in samples), 2),
@@ -254,17 +281,31 @@ def burst(stack: Stack, files: int = 500, rows: int = 50) -> dict:
     uploaded_s = time.time() - t0
     deadline = time.monotonic() + 900
     while True:
-        summary = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=bucket, Key="lake/orders_summary.parquet")["Body"].read()))
+        summary = pd.read_parquet(
+            io.BytesIO(s3.get_object(Bucket=bucket, Key="lake/orders_summary.parquet")["Body"].read())
+        )
         mine = summary[pd.to_datetime(summary["date"]).dt.year == year]
         if int(mine["order_count"].sum()) >= expected_orders or time.monotonic() > deadline:
             break
         time.sleep(1)
     drain_s = time.time() - t0
-    runs = [r for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=1000)
-            if tag in {t["key"]: t["value"] for t in r["tags"]}.get("orders/first_key", "")]
-    exact = int(mine["order_count"].sum()) == expected_orders and abs(float(mine["total_amount"].sum()) - expected_amount) < 1e-6
-    figures = {"files": files, "rows_per_file": rows, "drain_s": round(drain_s, 1), "upload_s": round(uploaded_s, 1),
-               "runs": len(runs), "exact": exact}
+    runs = [
+        r
+        for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=1000)
+        if tag in {t["key"]: t["value"] for t in r["tags"]}.get("orders/first_key", "")
+    ]
+    exact = (
+        int(mine["order_count"].sum()) == expected_orders
+        and abs(float(mine["total_amount"].sum()) - expected_amount) < 1e-6
+    )
+    figures = {
+        "files": files,
+        "rows_per_file": rows,
+        "drain_s": round(drain_s, 1),
+        "upload_s": round(uploaded_s, 1),
+        "runs": len(runs),
+        "exact": exact,
+    }
     log(f"burst: {figures}")
     return figures
 
@@ -343,8 +384,11 @@ def backfill(stack: Stack, per_partition_runs: int = 30) -> dict:
 
     # 2. The same single run launched directly (partition range tags): no backfill-daemon tick.
     t0 = time.time()
-    run_id = launch_run(stack, "daily_sales_job", tags={
-        "dagster/asset_partition_range_start": YEAR[0], "dagster/asset_partition_range_end": YEAR[-1]})
+    run_id = launch_run(
+        stack,
+        "daily_sales_job",
+        tags={"dagster/asset_partition_range_start": YEAR[0], "dagster/asset_partition_range_end": YEAR[-1]},
+    )
     direct = wait_runs_done(stack, [run_id], timeout=900)[0]
     direct_phases = phases(direct, t0)
     log(f"single run (range tags): {direct_phases}")
@@ -353,8 +397,10 @@ def backfill(stack: Stack, per_partition_runs: int = 30) -> dict:
     # (max_concurrent_runs), as a per-partition backfill would run: wall time to the last.
     days = YEAR[:per_partition_runs]
     t0 = time.time()
-    run_ids = [launch_run(stack, "daily_sales_job", tags={"dagster/partition": day, "benchmark": "per_partition"})
-               for day in days]
+    run_ids = [
+        launch_run(stack, "daily_sales_job", tags={"dagster/partition": day, "benchmark": "per_partition"})
+        for day in days
+    ]
     per = wait_runs_done(stack, run_ids, timeout=1800)
     wall = max(r["endTime"] for r in per) - t0
     per_run = [r["endTime"] - (r["startTime"] or r["creationTime"]) for r in per]
@@ -448,16 +494,20 @@ def celery_burst(stack: Stack) -> dict:
 
     try:
         scale.up_workers(stack, 1, build=True)
-        result = scale.burst(stack, launch=lambda job, config: launch_run(stack, job, run_config=config),
-                             wait=lambda run_id: wait_runs_done(stack, [run_id]))
+        result = scale.burst(
+            stack,
+            launch=lambda job, config: launch_run(stack, job, run_config=config),
+            wait=lambda run_id: wait_runs_done(stack, [run_id]),
+        )
     finally:
         scale.remove_workers(stack)
     log(f"celery burst: {result}")
     return result
 
 
-def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition_runs: int = 30,
-        skip: tuple[str, ...] = ()) -> dict:
+def run(
+    cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition_runs: int = 30, skip: tuple[str, ...] = ()
+) -> dict:
     """Every stack figure, side by side; always leaves the stack down (``down -v``)."""
     if cold is None:
         cold = os.environ.get("BENCH_STACK_COLD", "1").strip().lower() not in {"0", "false", "no"}
@@ -496,10 +546,12 @@ def run(cold: bool | None = None, uploads: int = 5, runs: int = 5, per_partition
             footprint["image_mb"] = sizes
             footprint["user_code_image_mb"] = sizes.get("user-code", 0)
             footprint["user_code_image_mb_upstream_base_estimate"] = round(
-                sizes.get("user-code", 0) - STANDIN_PYTHON_MB + UPSTREAM_PYTHON_SLIM_MB, 1)
+                sizes.get("user-code", 0) - STANDIN_PYTHON_MB + UPSTREAM_PYTHON_SLIM_MB, 1
+            )
             footprint["base_image_note"] = (
                 f"images are built on the sandbox's python:3.11-slim-bookworm stand-in ({STANDIN_PYTHON_MB} MB); "
-                f"upstream is ~{UPSTREAM_PYTHON_SLIM_MB} MB")
+                f"upstream is ~{UPSTREAM_PYTHON_SLIM_MB} MB"
+            )
             log(f"idle memory {by_service} = {footprint['idle_total_mib']} MiB; images {sizes} MB")
 
         for name, figure, call in (
@@ -552,11 +604,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uploads", type=int, default=5)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--per-partition-runs", type=int, default=30)
-    parser.add_argument("--skip", action="append", default=[],
-                        choices=FIGURES)
+    parser.add_argument("--skip", action="append", default=[], choices=FIGURES)
     args = parser.parse_args(argv)
-    results = run(cold=not args.no_cold, uploads=args.uploads, runs=args.runs,
-                  per_partition_runs=args.per_partition_runs, skip=tuple(args.skip))
+    results = run(
+        cold=not args.no_cold,
+        uploads=args.uploads,
+        runs=args.runs,
+        per_partition_runs=args.per_partition_runs,
+        skip=tuple(args.skip),
+    )
     json.dump(results, sys.stdout, indent=2)
     print()
 

@@ -43,13 +43,21 @@ from tooling.stack import Stack
 from tooling.postgres import throwaway_postgres
 from user_code.io_managers import from_parquet_bytes, to_parquet_bytes
 from user_code.orders.assets import ORDERS_ASSETS
-from user_code.orders.logic import clean_orders, last_of_each, read_orders_csv, split_orders, stream_orders_csv, summarize_orders
+from user_code.orders.logic import (
+    clean_orders,
+    last_of_each,
+    read_orders_csv,
+    split_orders,
+    stream_orders_csv,
+    summarize_orders,
+)
 from user_code.orders.ingest import BLOCK_BYTES
 from user_code.orders.ledger import metadata as ledger_metadata
 from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
 from user_code.resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
 from user_code.sample_data import generate_orders_csv
 from user_code.environment import pipeline_resources
+
 
 def seed_clean(csv: Path | io.BytesIO) -> pd.DataFrame:
     frame = pd.read_csv(csv)
@@ -118,11 +126,15 @@ def project_path(csv: Path) -> pd.DataFrame:
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def pipeline_path(store: ObjectStore, key: str, orders_db: WarehouseResource, instance: DagsterInstance) -> pd.DataFrame:
+def pipeline_path(
+    store: ObjectStore, key: str, orders_db: WarehouseResource, instance: DagsterInstance
+) -> pd.DataFrame:
     """A run of the orders step ingesting ``key`` into an empty orders store."""
     reset_orders_store(orders_db)
     materialize(
-        ORDERS_ASSETS, instance=instance, resources=pipeline_resources(store, orders_db=orders_db),
+        ORDERS_ASSETS,
+        instance=instance,
+        resources=pipeline_resources(store, orders_db=orders_db),
         run_config={"ops": {"raw_orders": {"config": {"object_keys": [key]}}}, **QUIET},
     )
     return from_parquet_bytes(store.get_bytes(SUMMARY_KEY))
@@ -174,7 +186,8 @@ def measure_size(rows: int, repeats: int, instance: DagsterInstance, orders_db: 
     figures["pipeline_vs_floor"] = seconds["pipeline"] / seconds["floor"]
     figures["pipeline_vs_seed_io"] = seconds["seed_io"] / seconds["pipeline"]
     print(
-        f"orders {rows:>10,} rows: " + ", ".join(f"{n} {rows / s:>12,.0f} rows/s" for n, s in seconds.items())
+        f"orders {rows:>10,} rows: "
+        + ", ".join(f"{n} {rows / s:>12,.0f} rows/s" for n, s in seconds.items())
         + f"  project/seed {seconds['seed'] / seconds['project']:.2f}×, project {figures['project_vs_floor']:.2f}× "
         f"the floor's time, pipeline {figures['pipeline_vs_floor']:.2f}× the floor's time, "
         f"pipeline/seed_io {figures['pipeline_vs_seed_io']:.2f}×"
@@ -218,23 +231,32 @@ def measure_minio(rows: int, repeats: int) -> dict | None:
         print(f"orders via MinIO: skipped, .env / .env.example lacks {', '.join(missing)}")
         return None
     env, client = stack.env, stack.s3()
-    store = S3ObjectStore(bucket=env["S3_BUCKET"], s3=S3Resource(
-        endpoint_url=MINIO, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=env.get("AWS_REGION") or "us-east-1",
-    ))
+    store = S3ObjectStore(
+        bucket=env["S3_BUCKET"],
+        s3=S3Resource(
+            endpoint_url=MINIO,
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env.get("AWS_REGION") or "us-east-1",
+        ),
+    )
     csv = write_csv(rows, DATA_DIR)
     key = MINIO_PREFIX + csv.name
     store.put_bytes(key, csv.read_bytes())
     try:
         seconds, summaries = {}, {}
-        for name, path in (("seed", partial(seed_minio, client, store.bucket, key)), ("project", partial(project_minio, store, key))):
+        for name, path in (
+            ("seed", partial(seed_minio, client, store.bucket, key)),
+            ("project", partial(project_minio, store, key)),
+        ):
             seconds[name], summaries[name] = time_path(path, repeats)
     finally:
         for item in list(store.list_objects(MINIO_PREFIX)):
             client.delete_object(Bucket=store.bucket, Key=item.key)
     check_agree(summaries, csv)
     print(
-        f"orders {rows:>10,} rows via MinIO: " + ", ".join(f"{n} {rows / s:>12,.0f} rows/s" for n, s in seconds.items())
+        f"orders {rows:>10,} rows via MinIO: "
+        + ", ".join(f"{n} {rows / s:>12,.0f} rows/s" for n, s in seconds.items())
         + f"  project/seed {seconds['seed'] / seconds['project']:.2f}×"
     )
     return {"rows": rows, **{f"{name}_rows_per_s": rows / s for name, s in seconds.items()}}

@@ -20,12 +20,16 @@ pytest_plugins = ["e2e.session"]
 def pytest_addoption(parser):
     group = parser.getgroup("e2e", "end-to-end tests against the Docker compose stack")
     group.addoption(
-        "--require-e2e", action="store_true", default=False,
+        "--require-e2e",
+        action="store_true",
+        default=False,
         help="fail (instead of skip) the e2e tests when no Docker engine is available; "
         "also enabled by CI=true or E2E_REQUIRED=1",
     )
     group.addoption(
-        "--keep-stack", action="store_true", default=False,
+        "--keep-stack",
+        action="store_true",
+        default=False,
         help="leave the compose stack running after the e2e tests (default: docker compose down -v); "
         "also enabled by E2E_KEEP_STACK=1",
     )

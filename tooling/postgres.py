@@ -49,14 +49,26 @@ def throwaway_postgres(database: str = "orders") -> Iterator[dict]:
     run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)  # noqa: E731
     try:
         run(str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        run(str(binaries / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(folder / "server.log"), "start",
-            "-o", f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off -c shared_buffers=256MB")
+        run(
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(folder / "server.log"),
+            "start",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off -c shared_buffers=256MB",
+        )
         run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", database)
         yield {"host": "127.0.0.1", "port": port, "username": "postgres", "database": database}
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run([*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True)
+            subprocess.run(
+                [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+            )
         for _ in range(10):
             shutil.rmtree(folder, ignore_errors=True)
             if not folder.exists():

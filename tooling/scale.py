@@ -41,8 +41,20 @@ def up_workers(stack: Stack, workers: int, build: bool = False) -> float:
     started = time.monotonic()
     if build:
         stack.compose(*PROFILE, "build", BROKER, timeout=UP_TIMEOUT)
-    stack.compose(*PROFILE, "up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT), "--no-deps",
-                  "--scale", f"{WORKER}={workers}", BROKER, WORKER, timeout=UP_TIMEOUT + 300)
+    stack.compose(
+        *PROFILE,
+        "up",
+        "-d",
+        "--wait",
+        "--wait-timeout",
+        str(UP_TIMEOUT),
+        "--no-deps",
+        "--scale",
+        f"{WORKER}={workers}",
+        BROKER,
+        WORKER,
+        timeout=UP_TIMEOUT + 300,
+    )
     return time.monotonic() - started
 
 
@@ -55,8 +67,9 @@ def worker_hosts(stack: Stack) -> dict[str, str]:
     ids = stack.compose(*PROFILE, "ps", "-q", WORKER).stdout.split()
     hosts = {}
     for container in ids:
-        info = json.loads(subprocess.run(["docker", "inspect", container], capture_output=True, text=True,
-                                         check=True).stdout)[0]
+        info = json.loads(
+            subprocess.run(["docker", "inspect", container], capture_output=True, text=True, check=True).stdout
+        )[0]
         if info["State"]["Running"]:
             hosts[info["Config"]["Hostname"]] = container
     return hosts
@@ -89,8 +102,9 @@ def hosts_by_step(events: list[dict]) -> dict[str, list[str]]:
 def throughput(events: list[dict]) -> dict:
     """Steps per minute between the first step start and the last step success."""
     starts = [float(e["timestamp"]) / 1000 for e in events if e["__typename"] == "ExecutionStepStartEvent"]
-    ends = {e["stepKey"]: float(e["timestamp"]) / 1000 for e in events
-            if e["__typename"] == "ExecutionStepSuccessEvent"}
+    ends = {
+        e["stepKey"]: float(e["timestamp"]) / 1000 for e in events if e["__typename"] == "ExecutionStepSuccessEvent"
+    }
     window = max(ends.values()) - min(starts)
     return {"steps": len(ends), "window_s": round(window, 2), "steps_per_min": round(len(ends) / window * 60, 1)}
 

@@ -32,6 +32,7 @@ UI = "http://127.0.0.1:3000"
 UP_TIMEOUT = int(os.environ.get("E2E_UP_TIMEOUT", "600"))
 RUN_FIELDS = "runId status jobName tags { key value }"
 
+
 def read_env_file(path: Path) -> dict[str, str]:
     """The variables of a .env file, parsed as compose and Dagster parse it (python-dotenv)."""
     return {key: value or "" for key, value in dotenv_values(path).items()}
@@ -82,24 +83,26 @@ class Stack:
         return bool(self.compose("ps", "-q", "webserver", check=False).stdout.strip())
 
     # --- compose -----------------------------------------------------------------------
-    def compose(self, *args: str, files: tuple[str, ...] = (), check: bool = True,
-                timeout: float = 900, capture: bool = True) -> subprocess.CompletedProcess:
+    def compose(
+        self, *args: str, files: tuple[str, ...] = (), check: bool = True, timeout: float = 900, capture: bool = True
+    ) -> subprocess.CompletedProcess:
         command = ["docker", "compose", "-p", PROJECT, "-f", "docker-compose.yml"]
         for extra in (*self.files, *files):
             command += ["-f", extra]
         command += [*self.env_args, *args]
         result = subprocess.run(
-            command, cwd=ROOT, env=self.process_env, text=True, timeout=timeout,
+            command,
+            cwd=ROOT,
+            env=self.process_env,
+            text=True,
+            timeout=timeout,
             capture_output=capture,
         )
         if check and result.returncode != 0:
-            raise AssertionError(
-                f"`{' '.join(command)}` exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-            )
+            raise AssertionError(f"`{' '.join(command)}` exited {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
 
-    def up(self, *services: str, files: tuple[str, ...] = (), build: bool = False,
-           no_deps: bool = False) -> float:
+    def up(self, *services: str, files: tuple[str, ...] = (), build: bool = False, no_deps: bool = False) -> float:
         started = time.monotonic()
         args = ["up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT)]
         if build:
@@ -115,9 +118,17 @@ class Stack:
     def dump_logs(self) -> str:
         logs = self.compose("logs", "--no-color", "--timestamps", "--tail", "400", check=False)
         runs = subprocess.run(
-            ["docker", "ps", "-a", "--filter", f"label={RUN_LABEL}", "--format",
-             "{{.ID}} {{.Status}} {{.Label \"dagster/job_name\"}} {{.Label \"dagster/run_id\"}}"],
-            capture_output=True, text=True,
+            [
+                "docker",
+                "ps",
+                "-a",
+                "--filter",
+                f"label={RUN_LABEL}",
+                "--format",
+                '{{.ID}} {{.Status}} {{.Label "dagster/job_name"}} {{.Label "dagster/run_id"}}',
+            ],
+            capture_output=True,
+            text=True,
         )
         text = f"{logs.stdout}\n{logs.stderr}\n--- run containers ---\n{runs.stdout}"
         for line in runs.stdout.splitlines()[:10]:
@@ -128,7 +139,9 @@ class Stack:
 
     def remove_run_containers(self) -> None:
         ids = subprocess.run(
-            ["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"], capture_output=True, text=True,
+            ["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"],
+            capture_output=True,
+            text=True,
         ).stdout.split()
         if ids:
             subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
@@ -138,11 +151,14 @@ class Stack:
         token = f"{self.env['DAGSTER_UI_USER']}:{self.env['DAGSTER_UI_PASSWORD']}".encode()
         return "Basic " + base64.b64encode(token).decode()
 
-    def ui_request(self, path: str, data: bytes | None = None, headers: dict | None = None,
-                   method: str | None = None) -> urllib.request.Request:
+    def ui_request(
+        self, path: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None
+    ) -> urllib.request.Request:
         """A request to the UI as a script sends it: credentials and the UI's own Origin."""
         return urllib.request.Request(
-            f"{UI}{path}", data=data, method=method,
+            f"{UI}{path}",
+            data=data,
+            method=method,
             headers={"Authorization": self.auth_header(), "Origin": UI, **(headers or {})},
         )
 
@@ -154,7 +170,9 @@ class Stack:
                 payload = json.load(response)
         except urllib.error.HTTPError as error:  # say what the server said, not just the status
             detail = error.read().decode(errors="replace")[:2000]
-            raise AssertionError(f"GraphQL HTTP {error.code} for {query.split('{')[0].strip() or 'query'}: {detail}") from error
+            raise AssertionError(
+                f"GraphQL HTTP {error.code} for {query.split('{')[0].strip() or 'query'}: {detail}"
+            ) from error
         assert not payload.get("errors"), f"GraphQL errors: {payload['errors']}"
         return payload["data"]
 
@@ -189,7 +207,8 @@ class Stack:
         import boto3
 
         return boto3.client(
-            "s3", endpoint_url="http://127.0.0.1:9000",
+            "s3",
+            endpoint_url="http://127.0.0.1:9000",
             aws_access_key_id=self.env[f"{identity}_ACCESS_KEY_ID"],
             aws_secret_access_key=self.env[f"{identity}_SECRET_ACCESS_KEY"],
             region_name=self.env.get("AWS_REGION") or "us-east-1",

@@ -33,9 +33,7 @@ DOCKER_VARIABLES = required_by_docker()
 def current_deployment() -> str:
     deployment = setting("DAGSTER_DEPLOYMENT")
     if deployment not in DEPLOYMENTS:
-        raise ConfigurationError(
-            f"DAGSTER_DEPLOYMENT={deployment!r} is not one of {', '.join(DEPLOYMENTS)}."
-        )
+        raise ConfigurationError(f"DAGSTER_DEPLOYMENT={deployment!r} is not one of {', '.join(DEPLOYMENTS)}.")
     return deployment
 
 
@@ -65,17 +63,26 @@ def docker_resources() -> dict:
             region_name=setting("AWS_REGION"),
         ),
     )
-    server: dict[str, Any] = {"host": EnvVar("WAREHOUSE_DB_HOST"), "port": EnvVar.int("WAREHOUSE_DB_PORT"),
-              "database": EnvVar("WAREHOUSE_DB_NAME")}
+    server: dict[str, Any] = {
+        "host": EnvVar("WAREHOUSE_DB_HOST"),
+        "port": EnvVar.int("WAREHOUSE_DB_PORT"),
+        "database": EnvVar("WAREHOUSE_DB_NAME"),
+    }
     # Two roles on one database: the pipelines read the warehouse, and only the orders
     # store (schema orders) is writable, by its own role.
-    warehouse = WarehouseResource(**server, username=EnvVar("WAREHOUSE_DB_USER"), password=EnvVar("WAREHOUSE_DB_PASSWORD"))
+    warehouse = WarehouseResource(
+        **server, username=EnvVar("WAREHOUSE_DB_USER"), password=EnvVar("WAREHOUSE_DB_PASSWORD")
+    )
     orders_db = WarehouseResource(**server, username=EnvVar("ORDERS_DB_USER"), password=EnvVar("ORDERS_DB_PASSWORD"))
     return pipeline_resources(store, warehouse, orders_db, alert_webhook=alert_webhook())
 
 
-def pipeline_resources(store: ObjectStore, warehouse: WarehouseResource | None = None,
-                       orders_db: WarehouseResource | None = None, **others: Any) -> dict:
+def pipeline_resources(
+    store: ObjectStore,
+    warehouse: WarehouseResource | None = None,
+    orders_db: WarehouseResource | None = None,
+    **others: Any,
+) -> dict:
     """The resources dict, shaped in this one place: the object store and the Parquet IO
     manager on it, the two database roles when given, and ``others`` by name. Both
     deployments, the tests and the benchmarks build theirs with it."""

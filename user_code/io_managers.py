@@ -11,7 +11,6 @@ named by the asset's ``partition_expr`` metadata and writes every partition,
 including empty ones, so downstream reads never find a hole.
 """
 
-
 import io
 from collections.abc import Sequence
 from urllib.parse import quote
@@ -88,9 +87,7 @@ class ParquetIOManager(ConfigurableIOManager):
             self.store.put_bytes(key, to_parquet_bytes(obj))
         else:
             key = self._write_partitions(context, obj)
-        context.add_output_metadata(
-            {"dagster/uri": self.store.uri(key), "dagster/row_count": len(obj)}
-        )
+        context.add_output_metadata({"dagster/uri": self.store.uri(key), "dagster/row_count": len(obj)})
 
     def _write_partitions(self, context: OutputContext, obj: pd.DataFrame) -> str:
         """Split a multi-partition output by its partition column; returns the folder key."""

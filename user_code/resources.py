@@ -5,7 +5,6 @@ run unchanged against MinIO/S3 (``docker`` deployment) and a local folder (``loc
 Errors from the outside world are turned into messages that say what to check.
 """
 
-
 import datetime as dt
 import hashlib
 import os
@@ -174,9 +173,7 @@ class LocalObjectStore(ObjectStore):
         base = self._path(prefix.rsplit("/", 1)[0]) if "/" in prefix else root
         if not base.is_dir():
             return
-        keys = sorted(
-            p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file()
-        )
+        keys = sorted(p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file())
         for key in keys:
             if key.startswith(prefix) and (start_after is None or key > start_after):
                 yield self._stored(key, root / key)
@@ -244,8 +241,12 @@ class WarehouseResource(ConfigurableResource):
 
     def url(self) -> sa.URL:
         return sa.URL.create(
-            self.drivername, username=self.username, password=self.password,
-            host=self.host, port=self.port, database=self.database,
+            self.drivername,
+            username=self.username,
+            password=self.password,
+            host=self.host,
+            port=self.port,
+            database=self.database,
         )
 
     def get_engine(self) -> sa.Engine:
@@ -254,7 +255,9 @@ class WarehouseResource(ConfigurableResource):
                 self._engine = sa.create_engine(self.url())
             else:
                 self._engine = sa.create_engine(
-                    self.url(), pool_size=self.pool_size, pool_pre_ping=True,
+                    self.url(),
+                    pool_size=self.pool_size,
+                    pool_pre_ping=True,
                     connect_args={"connect_timeout": self.connect_timeout_s},
                 )
         return self._engine

@@ -39,11 +39,12 @@ PRODUCTS = pd.DataFrame(
         ("P-003", "Milk jug", "accessories", 12.90),
         ("P-004", "Descaler", "consumables", 7.25),
         ("P-005", "Beans 1kg", "consumables", 21.00),
-        ("P-006 O'Brien/ü \"special\"", "Gift box", "gifts", 45.00),
+        ('P-006 O\'Brien/ü "special"', "Gift box", "gifts", 45.00),
     ],
     columns=["product_id", "name", "category", "unit_price"],
 )
 SEGMENTS = np.array(["consumer", "small_business", "enterprise"])
+
 
 def generate_customers(n: int = 500, seed: int = 7) -> pd.DataFrame:
     """Customers with the warts of real CRM data: missing and upper-case emails."""
@@ -63,8 +64,11 @@ def generate_customers(n: int = 500, seed: int = 7) -> pd.DataFrame:
 
 
 def generate_sales(
-    start: dt.date = WAREHOUSE_START, end: dt.date = WAREHOUSE_END, per_day: int = 40,
-    n_customers: int = 500, seed: int = 11,
+    start: dt.date = WAREHOUSE_START,
+    end: dt.date = WAREHOUSE_END,
+    per_day: int = 40,
+    n_customers: int = 500,
+    seed: int = 11,
 ) -> pd.DataFrame:
     """About ``per_day`` sales for every day from ``start`` to ``end`` inclusive."""
     rng = np.random.default_rng(seed)
@@ -102,8 +106,11 @@ def seed_warehouse(engine: sa.Engine, sales: pd.DataFrame | None = None) -> dict
 
 
 def generate_orders_csv(
-    rows: int, seed: int = 42, dirty_fraction: float = 0.01,
-    start: dt.date = WAREHOUSE_START, days: int = 365,
+    rows: int,
+    seed: int = 42,
+    dirty_fraction: float = 0.01,
+    start: dt.date = WAREHOUSE_START,
+    days: int = 365,
 ) -> bytes:
     """An orders CSV of ``rows`` rows, ``dirty_fraction`` of them dirty in one of seven ways.
 

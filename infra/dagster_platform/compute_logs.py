@@ -15,15 +15,34 @@ from dagster_aws.s3.compute_log_manager import S3ComputeLogManager as _S3Compute
 
 
 class S3ComputeLogManager(_S3ComputeLogManager):
-    def __init__(self, bucket, *, access_key_id: str, secret_access_key: str, use_ssl=True,
-                 verify=True, verify_cert_path=None, endpoint_url=None, **kwargs):
-        super().__init__(bucket, use_ssl=use_ssl, verify=verify, verify_cert_path=verify_cert_path,
-                         endpoint_url=endpoint_url, **kwargs)
+    def __init__(
+        self,
+        bucket,
+        *,
+        access_key_id: str,
+        secret_access_key: str,
+        use_ssl=True,
+        verify=True,
+        verify_cert_path=None,
+        endpoint_url=None,
+        **kwargs,
+    ):
+        super().__init__(
+            bucket,
+            use_ssl=use_ssl,
+            verify=verify,
+            verify_cert_path=verify_cert_path,
+            endpoint_url=endpoint_url,
+            **kwargs,
+        )
         # The same client the base class builds, with explicit credentials instead of
         # boto3's default chain.
         session = boto3.session.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key)
         self._s3_session = session.resource(
-            "s3", use_ssl=use_ssl, verify=verify_cert_path if verify else False, endpoint_url=endpoint_url,
+            "s3",
+            use_ssl=use_ssl,
+            verify=verify_cert_path if verify else False,
+            endpoint_url=endpoint_url,
         ).meta.client
 
     @classmethod

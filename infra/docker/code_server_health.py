@@ -16,7 +16,8 @@ port = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
 try:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         reply = health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service="DagsterApi"), timeout=5,
+            health_pb2.HealthCheckRequest(service="DagsterApi"),
+            timeout=5,
         )
 except grpc.RpcError as error:
     print(f"code server on :{port} does not answer: {error.code().name}")

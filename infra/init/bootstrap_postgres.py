@@ -39,9 +39,12 @@ def connect(database: str):
     while True:
         try:
             conn = psycopg2.connect(
-                host=env("DAGSTER_PG_HOST"), port=int(env("DAGSTER_PG_PORT", "5432")),
-                user=env("POSTGRES_USER", "postgres"), password=env("POSTGRES_PASSWORD"),
-                dbname=database, connect_timeout=5,
+                host=env("DAGSTER_PG_HOST"),
+                port=int(env("DAGSTER_PG_PORT", "5432")),
+                user=env("POSTGRES_USER", "postgres"),
+                password=env("POSTGRES_PASSWORD"),
+                dbname=database,
+                connect_timeout=5,
             )
             conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
             return conn
@@ -49,9 +52,11 @@ def connect(database: str):
             if "password authentication failed" in str(error):
                 # Retrying cannot help: the data volume was created with another password
                 # (e.g. a new .env from `make env` over an old volume).
-                sys.exit("init: Postgres refused POSTGRES_PASSWORD: the postgres-data volume was initialised "
-                         "with another superuser password. Put the old one back in .env, or delete the data "
-                         "with `make reset` (docker compose down -v).")
+                sys.exit(
+                    "init: Postgres refused POSTGRES_PASSWORD: the postgres-data volume was initialised "
+                    "with another superuser password. Put the old one back in .env, or delete the data "
+                    "with `make reset` (docker compose down -v)."
+                )
             if time.monotonic() > deadline:
                 raise
             print(f"init: waiting for postgres ({str(error).strip().splitlines()[0]})", flush=True)
@@ -62,8 +67,9 @@ def ensure_role(cur, name: str, password: str) -> None:
     cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,))
     verb = "ALTER" if cur.fetchone() else "CREATE"
     cur.execute(
-        sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s")
-        .format(sql.Identifier(name)),
+        sql.SQL(verb + " ROLE {} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %s").format(
+            sql.Identifier(name)
+        ),
         (password,),
     )
     print(f"init: role {name} {'updated' if verb == 'ALTER' else 'created'}", flush=True)
@@ -125,8 +131,10 @@ def main() -> None:
     reader, warehouse_db = env("WAREHOUSE_DB_USER"), env("WAREHOUSE_DB_NAME")
     orders_writer = env("ORDERS_DB_USER")
     if len({superuser, migrator, dagster_user, reader, orders_writer}) != 5:
-        sys.exit("init: POSTGRES_USER, DAGSTER_PG_MIGRATION_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER and "
-                 "ORDERS_DB_USER must be five different roles")
+        sys.exit(
+            "init: POSTGRES_USER, DAGSTER_PG_MIGRATION_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER and "
+            "ORDERS_DB_USER must be five different roles"
+        )
     if dagster_db == warehouse_db:
         sys.exit("init: DAGSTER_PG_DB and WAREHOUSE_DB_NAME must be different databases")
 
@@ -139,18 +147,28 @@ def main() -> None:
         ensure_database(cur, dagster_db, migrator)
         ensure_database(cur, warehouse_db, superuser)
         for database, role in ((dagster_db, dagster_user), (warehouse_db, reader), (warehouse_db, orders_writer)):
-            cur.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), sql.Identifier(role)))
+            cur.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), sql.Identifier(role))
+            )
         # The orders store stages each commit in temporary tables.
-        cur.execute(sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
-            sql.Identifier(warehouse_db), sql.Identifier(orders_writer)))
+        cur.execute(
+            sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
+                sql.Identifier(warehouse_db), sql.Identifier(orders_writer)
+            )
+        )
     conn.close()
     run_statements(dagster_db, INSTANCE_GRANTS, owner=migrator, runtime=dagster_user)
-    print(f"init: instance database {dagster_db}: {migrator} owns the schema, {dagster_user} may only "
-          "read and write rows", flush=True)
-    run_statements(warehouse_db, WAREHOUSE_GRANTS, reader=reader, superuser=superuser, writer=orders_writer,
-                   db=warehouse_db)
-    print(f"init: warehouse {warehouse_db}: {reader} may read, not write; {orders_writer} owns schema orders",
-          flush=True)
+    print(
+        f"init: instance database {dagster_db}: {migrator} owns the schema, {dagster_user} may only "
+        "read and write rows",
+        flush=True,
+    )
+    run_statements(
+        warehouse_db, WAREHOUSE_GRANTS, reader=reader, superuser=superuser, writer=orders_writer, db=warehouse_db
+    )
+    print(
+        f"init: warehouse {warehouse_db}: {reader} may read, not write; {orders_writer} owns schema orders", flush=True
+    )
 
 
 if __name__ == "__main__":

@@ -15,10 +15,16 @@ import sys
 PLACEHOLDER = "change-me"
 # Every secret init can see (compose passes them to init for this check only).
 SECRETS = (
-    "POSTGRES_PASSWORD", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_MIGRATION_PASSWORD", "WAREHOUSE_DB_PASSWORD",
+    "POSTGRES_PASSWORD",
+    "DAGSTER_PG_PASSWORD",
+    "DAGSTER_PG_MIGRATION_PASSWORD",
+    "WAREHOUSE_DB_PASSWORD",
     "ORDERS_DB_PASSWORD",
-    "MINIO_ROOT_PASSWORD", "AWS_SECRET_ACCESS_KEY", "UPLOADER_SECRET_ACCESS_KEY",
-    "COMPUTE_LOGS_SECRET_ACCESS_KEY", "DAGSTER_UI_PASSWORD",
+    "MINIO_ROOT_PASSWORD",
+    "AWS_SECRET_ACCESS_KEY",
+    "UPLOADER_SECRET_ACCESS_KEY",
+    "COMPUTE_LOGS_SECRET_ACCESS_KEY",
+    "DAGSTER_UI_PASSWORD",
 )
 
 
@@ -35,8 +41,11 @@ def main() -> int:
     bind = os.environ.get("DAGSTER_BIND_ADDRESS", "").strip() or "127.0.0.1"
     missing = [name for name in SECRETS if not os.environ.get(name)]
     if missing:
-        print(f"init: ERROR: these secrets are missing or empty: {', '.join(missing)}. "
-              "Set them in .env (`make env` writes a .env with random ones).", file=sys.stderr)
+        print(
+            f"init: ERROR: these secrets are missing or empty: {', '.join(missing)}. "
+            "Set them in .env (`make env` writes a .env with random ones).",
+            file=sys.stderr,
+        )
         return 1
     placeholders = [name for name in SECRETS if PLACEHOLDER in os.environ[name]]
     if not placeholders:
@@ -44,15 +53,21 @@ def main() -> int:
         return 0
     names = ", ".join(placeholders)
     if not is_loopback(bind):
-        print(f"init: ERROR: refusing to start: DAGSTER_BIND_ADDRESS={bind} publishes the stack beyond "
-              f"this machine, and these secrets still hold the published '{PLACEHOLDER}-…' placeholder "
-              f"from .env.example: {names}. Replace them with random values (move .env away and run "
-              "`make env`, or edit .env), then `docker compose up -d` again.", file=sys.stderr)
+        print(
+            f"init: ERROR: refusing to start: DAGSTER_BIND_ADDRESS={bind} publishes the stack beyond "
+            f"this machine, and these secrets still hold the published '{PLACEHOLDER}-…' placeholder "
+            f"from .env.example: {names}. Replace them with random values (move .env away and run "
+            "`make env`, or edit .env), then `docker compose up -d` again.",
+            file=sys.stderr,
+        )
         return 1
     banner = "!" * 88
-    print(f"{banner}\ninit: WARNING: these secrets hold the published '{PLACEHOLDER}-…' placeholder from "
-          f".env.example: {names}.\ninit: WARNING: acceptable only because the ports are bound to {bind} "
-          "(loopback); `make env` writes random ones.\n" + banner, file=sys.stderr)
+    print(
+        f"{banner}\ninit: WARNING: these secrets hold the published '{PLACEHOLDER}-…' placeholder from "
+        f".env.example: {names}.\ninit: WARNING: acceptable only because the ports are bound to {bind} "
+        "(loopback); `make env` writes random ones.\n" + banner,
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -10,5 +10,14 @@ from __future__ import annotations
 
 from .session import TIMINGS, e2e_required  # noqa: F401
 from tooling.stack import (  # noqa: F401
-    ARTIFACTS, LOCATION, PROJECT, ROOT, RUN_LABEL, UI, UP_TIMEOUT, Stack, docker_problem, read_env_file,
+    ARTIFACTS,
+    LOCATION,
+    PROJECT,
+    ROOT,
+    RUN_LABEL,
+    UI,
+    UP_TIMEOUT,
+    Stack,
+    docker_problem,
+    read_env_file,
 )

@@ -34,11 +34,7 @@ def _truthy(value: str | None) -> bool:
 
 
 def e2e_required(config) -> bool:
-    return (
-        config.getoption("--require-e2e")
-        or _truthy(os.environ.get("CI"))
-        or _truthy(os.environ.get("E2E_REQUIRED"))
-    )
+    return config.getoption("--require-e2e") or _truthy(os.environ.get("CI")) or _truthy(os.environ.get("E2E_REQUIRED"))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -82,7 +78,9 @@ def stack(request) -> Stack:
         except BaseException:
             _failed.append("stack set-up (docker compose up)")
             raise
-        TIMINGS.append(f"docker compose up -d --build --wait: {seconds:.1f}s (stack was {'up' if already_up else 'down'})")
+        TIMINGS.append(
+            f"docker compose up -d --build --wait: {seconds:.1f}s (stack was {'up' if already_up else 'down'})"
+        )
         yield stack
     finally:
         if _failed:

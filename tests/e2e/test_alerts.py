@@ -48,7 +48,8 @@ def sensor_ticks(stack: Stack) -> list[dict]:
 def runs_in_progress(stack: Stack) -> list[dict]:
     data = stack.graphql(
         """{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED]}, limit: 50) {
-             ... on Runs { results { runId jobName status } } } }""")
+             ... on Runs { results { runId jobName status } } } }"""
+    )
     return data["runsOrError"]["results"]
 
 
@@ -68,8 +69,12 @@ def test_a_malformed_file_alerts_once_with_no_secret_and_a_restart_does_not_rese
     wait_tick_after(stack, 0)
     # On a fresh stack product_partition_sensor queues a run per product ahead of ours (4 at a
     # time): measure the alert path, not that queue.
-    wait_for("no run in progress", lambda: not runs_in_progress(stack) or f"{runs_in_progress(stack)}",
-             timeout=300, interval=3)
+    wait_for(
+        "no run in progress",
+        lambda: not runs_in_progress(stack) or f"{runs_in_progress(stack)}",
+        timeout=300,
+        interval=3,
+    )
     key = f"incoming/orders/{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-e2e-alert-{uuid.uuid4().hex[:8]}.csv"
     started = time.monotonic()
     stack.s3("UPLOADER").put_object(Bucket=stack.env["S3_BUCKET"], Key=key, Body=MISSING_AMOUNT)
@@ -87,8 +92,9 @@ def test_a_malformed_file_alerts_once_with_no_secret_and_a_restart_does_not_rese
     ui = stack.env.get("DAGSTER_UI_URL") or "http://localhost:3000"
     assert body["url"] == f"{ui.rstrip('/')}/runs/{body['run_id']}"
     assert stack.run(body["run_id"])["status"] == "FAILURE"
-    ended = stack.graphql("query($id: ID!) { runOrError(runId: $id) { ... on Run { endTime } } }",
-                          {"id": body["run_id"]})["runOrError"]["endTime"]
+    ended = stack.graphql(
+        "query($id: ID!) { runOrError(runId: $id) { ... on Run { endTime } } }", {"id": body["run_id"]}
+    )["runOrError"]["endTime"]
     TIMINGS.append(f"run FAILURE -> alert at the webhook: {alert['at'] - ended:.1f}s")
 
     # No secret of .env in any alert the webhook got (this one and any other test's).

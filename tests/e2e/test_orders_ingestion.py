@@ -27,17 +27,28 @@ YEARS = random.Random().sample(range(2100, 2900), 4)
 def orders_csv(first_id: int, rows: int, year: int, days: int = 28) -> tuple[bytes, pd.DataFrame]:
     """``rows`` clean orders with ids from ``first_id``, and their expected summary."""
     i = pd.RangeIndex(rows)
-    frame = pd.DataFrame({
-        "order_id": first_id + i, "date": [dt.date(year, 1, 1) + dt.timedelta(days=int(d)) for d in i % days],
-        "customer_id": 1 + i % 50, "amount": (i % 100) + 0.25, "quantity": 1 + i % 3,
-    })
+    frame = pd.DataFrame(
+        {
+            "order_id": first_id + i,
+            "date": [dt.date(year, 1, 1) + dt.timedelta(days=int(d)) for d in i % days],
+            "customer_id": 1 + i % 50,
+            "amount": (i % 100) + 0.25,
+            "quantity": 1 + i % 3,
+        }
+    )
     return HEADER.encode() + frame.to_csv(index=False, header=False).encode(), summarize(frame)
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.groupby("date").agg(
-        total_amount=("amount", "sum"), total_quantity=("quantity", "sum"), order_count=("order_id", "count"),
-    ).reset_index()
+    return (
+        frame.groupby("date")
+        .agg(
+            total_amount=("amount", "sum"),
+            total_quantity=("quantity", "sum"),
+            order_count=("order_id", "count"),
+        )
+        .reset_index()
+    )
 
 
 def upload(stack: Stack, key: str, body: bytes) -> None:
@@ -58,7 +69,10 @@ def wait_summary(stack: Stack, year: int, expected: pd.DataFrame, timeout: float
 
     def probe():
         actual = summary_of_year(stack, year)
-        if len(actual) == len(expected) and (actual["order_count"].to_numpy() == expected["order_count"].to_numpy()).all():
+        if (
+            len(actual) == len(expected)
+            and (actual["order_count"].to_numpy() == expected["order_count"].to_numpy()).all()
+        ):
             pd.testing.assert_frame_equal(actual, expected, check_dtype=False, rtol=0, atol=1e-9)
             return True
         return f"{int(actual['order_count'].sum())} of {int(expected['order_count'].sum())} orders of {year}"
@@ -101,8 +115,11 @@ def test_a_burst_is_batched_and_its_totals_are_exact(stack: Stack):
         expected.append(summary)
     wait_summary(stack, year, summarize_many(*expected), timeout=300)
     drained = time.monotonic() - started
-    runs = [r for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor")
-            if tag in dict((t["key"], t["value"]) for t in r["tags"]).get("orders/first_key", "")]
+    runs = [
+        r
+        for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor")
+        if tag in dict((t["key"], t["value"]) for t in r["tags"]).get("orders/first_key", "")
+    ]
     TIMINGS.append(f"burst of {files} files: drained in {drained:.1f}s by {len(runs)} runs")
     assert 1 <= len(runs) < files / 4, f"{len(runs)} runs for {files} files: not batched"
 
@@ -114,12 +131,17 @@ def test_two_concurrent_runs_both_land(stack: Stack):
     keys = [f"incoming/orders/concurrent-{tag}-{n}.csv" for n in range(2)]
     for key, (body, _) in zip(keys, bodies):
         upload(stack, key, body)
-    run_ids = [launch_run(stack, "daily_pipeline", {"ops": {"raw_orders": {"config": {"object_keys": [key]}}}})
-               for key in keys]
+    run_ids = [
+        launch_run(stack, "daily_pipeline", {"ops": {"raw_orders": {"config": {"object_keys": [key]}}}}) for key in keys
+    ]
     for run_id in run_ids:
         wait_run_success(stack, run_id)
-    times = [stack.graphql("query($id: ID!) { runOrError(runId: $id) { ... on Run { startTime endTime } } }",
-                           {"id": run_id})["runOrError"] for run_id in run_ids]
+    times = [
+        stack.graphql(
+            "query($id: ID!) { runOrError(runId: $id) { ... on Run { startTime endTime } } }", {"id": run_id}
+        )["runOrError"]
+        for run_id in run_ids
+    ]
     assert max(t["startTime"] for t in times) < min(t["endTime"] for t in times), f"the runs did not overlap: {times}"
     # Whichever finished last wrote the summary while holding the store's lock: both files are in it.
     wait_summary(stack, year, summarize_many(*(s for _, s in bodies)), timeout=30)

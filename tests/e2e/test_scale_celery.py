@@ -18,8 +18,18 @@ import pytest
 
 from .conftest import ARTIFACTS, TIMINGS, Stack
 from tooling.scale import (
-    BROKER, JOB, PROFILE, WORKER, burst, fanout_config, hosts_by_step, remove_workers, scale_stack,
-    step_events, up_workers, worker_hosts,
+    BROKER,
+    JOB,
+    PROFILE,
+    WORKER,
+    burst,
+    fanout_config,
+    hosts_by_step,
+    remove_workers,
+    scale_stack,
+    step_events,
+    up_workers,
+    worker_hosts,
 )
 from .waits import launch_run, read_parquet, wait_for, wait_run_success
 
@@ -78,18 +88,26 @@ def test_steps_are_spread_over_both_workers(scale: Stack):
     # The data agrees: each part wrote its host; the fan-in read them all back from MinIO.
     total = read_parquet(scale, "lake/scale_total.parquet")
     assert total["part"].tolist() == list(range(PARTS))
-    assert {f"scale_part_{p}": [h] for p, h in zip(total["part"], total["host"])} == \
-        {step: chain[-1:] for step, chain in ran.items() if step != "scale_total"}
-    TIMINGS.append("celery_fanout steps by worker: " + ", ".join(
-        f"{host}: {sum(1 for c in ran.values() if c[-1] == host)}" for host in sorted(hosts)))
+    assert {f"scale_part_{p}": [h] for p, h in zip(total["part"], total["host"])} == {
+        step: chain[-1:] for step, chain in ran.items() if step != "scale_total"
+    }
+    TIMINGS.append(
+        "celery_fanout steps by worker: "
+        + ", ".join(f"{host}: {sum(1 for c in ran.values() if c[-1] == host)}" for host in sorted(hosts))
+    )
 
 
 def test_burst_throughput_with_one_and_two_workers(scale: Stack):
-    result = burst(scale, launch=lambda job, config: launch_run(scale, job, config),
-                   wait=lambda run_id: wait_run_success(scale, run_id, timeout=240))
+    result = burst(
+        scale,
+        launch=lambda job, config: launch_run(scale, job, config),
+        wait=lambda run_id: wait_run_success(scale, run_id, timeout=240),
+    )
     (ARTIFACTS / "celery-throughput.json").write_text(json.dumps(result, indent=2))
-    TIMINGS.append(f"celery_fanout burst ({result['steps']} steps): steps/min with {result['workers']} "
-                   f"workers: {result['steps_per_min']}")
+    TIMINGS.append(
+        f"celery_fanout burst ({result['steps']} steps): steps/min with {result['workers']} "
+        f"workers: {result['steps_per_min']}"
+    )
     assert result["workers_used"] == result["workers"], result
     assert result["steps_per_min"][1] > result["steps_per_min"][0], result
     up_workers(scale, 2)
@@ -104,8 +122,11 @@ def test_killing_a_worker_mid_run_still_succeeds(scale: Stack):
         """A part step that a worker has started and not finished yet, and that worker."""
         events = step_events(scale, run_id)
         done = {e["stepKey"] for e in events if e["__typename"] == "ExecutionStepSuccessEvent"}
-        running = [(step, chain[-1]) for step, chain in hosts_by_step(events).items()
-                   if step.startswith("scale_part_") and step not in done]
+        running = [
+            (step, chain[-1])
+            for step, chain in hosts_by_step(events).items()
+            if step.startswith("scale_part_") and step not in done
+        ]
         return running[0] if running else None
 
     step, victim = wait_for("a part step to start on a worker", busy_worker, timeout=120, interval=0.5)

@@ -49,8 +49,9 @@ def service_inspect(stack: Stack, service: str) -> dict:
     return inspect(container)
 
 
-def send(stack: Stack, method: str, path: str, headers: dict | None = None, body: bytes | None = None,
-         auth: bool = True) -> tuple[int, str]:
+def send(
+    stack: Stack, method: str, path: str, headers: dict | None = None, body: bytes | None = None, auth: bool = True
+) -> tuple[int, str]:
     """One request to the published UI port, with exactly these headers (Host included)."""
     connection = http.client.HTTPConnection("127.0.0.1", 3000, timeout=30)
     sent = {"Host": "127.0.0.1:3000", **({"Authorization": stack.auth_header()} if auth else {}), **(headers or {})}
@@ -95,7 +96,9 @@ def docker_calls(stack: Stack, service: str) -> dict:
     out = in_container(stack, service, DOCKER_PROBE % {"image": stack.env_image("user-code"), "target": target})
     subprocess.run(  # a container a probe managed to create (the daemon's proxy allows create)
         "docker ps -aq --filter label=io.dagster-platform.e2e=probe | xargs -r docker rm -f",
-        shell=True, capture_output=True)
+        shell=True,
+        capture_output=True,
+    )
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -155,8 +158,10 @@ def test_the_ui_needs_the_login(stack: Stack):
 
 
 def test_graphql_refuses_cross_site_requests(stack: Stack):
-    mutation = "mutation { launchRun(executionParams: {selector: {repositoryLocationName: \"%s\", " \
-               "repositoryName: \"%s\", jobName: \"daily_pipeline\"}}) { __typename } }" % (LOCATION, REPOSITORY)
+    mutation = (
+        'mutation { launchRun(executionParams: {selector: {repositoryLocationName: "%s", '
+        'repositoryName: "%s", jobName: "daily_pipeline"}}) { __typename } }' % (LOCATION, REPOSITORY)
+    )
     runs_before = len(stack.graphql("{ runsOrError { ... on Runs { results { runId } } } }")["runsOrError"]["results"])
     query = json.dumps({"query": mutation}).encode()
     from urllib.parse import quote
@@ -172,13 +177,22 @@ def test_graphql_refuses_cross_site_requests(stack: Stack):
     runs_after = len(stack.graphql("{ runsOrError { ... on Runs { results { runId } } } }")["runsOrError"]["results"])
     assert runs_after == runs_before, "a refused request launched a run"
     # What the UI itself sends still works.
-    assert send(stack, "POST", "/graphql", {"Content-Type": "application/json", "Origin": UI},
-                b'{"query": "{ version }"}')[0] == 200
+    assert (
+        send(
+            stack, "POST", "/graphql", {"Content-Type": "application/json", "Origin": UI}, b'{"query": "{ version }"}'
+        )[0]
+        == 200
+    )
 
 
 def test_graphql_websocket_checks_the_origin(stack: Stack):
-    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "graphql-ws"}
+    upgrade = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Protocol": "graphql-ws",
+    }
     assert send(stack, "GET", "/graphql", {**upgrade, "Origin": "http://evil.example"})[0] == 403
     assert send(stack, "GET", "/graphql", {**upgrade, "Origin": UI})[0] == 101
 
@@ -189,7 +203,9 @@ def test_the_proxy_keeps_the_password_to_itself(stack: Stack):
     assert info["Config"]["User"] not in ("", "root", "0"), "nginx runs as root"
     logs = stack.compose("logs", "--no-color", "proxy").stdout
     assert password not in logs
-    files = stack.compose("exec", "-T", "proxy", "sh", "-c", "cat /tmp/nginx/htpasswd /tmp/nginx/nginx.conf /proc/1/environ").stdout
+    files = stack.compose(
+        "exec", "-T", "proxy", "sh", "-c", "cat /tmp/nginx/htpasswd /tmp/nginx/nginx.conf /proc/1/environ"
+    ).stdout
     assert password not in files, "the plain UI password is on disk or in nginx's environment"
     assert "$5$" in files, "no hashed password in /tmp/nginx/htpasswd"
 
@@ -203,21 +219,33 @@ def test_the_webserver_can_neither_create_containers_nor_exec(stack: Stack):
 def test_the_daemon_can_neither_exec_nor_pull(stack: Stack):
     calls = docker_calls(stack, "daemon")
     assert {k: calls[k] for k in ("exec", "pull", "info", "list")} == {
-        "exec": 403, "pull": 403, "info": 403, "list": 403}, calls
+        "exec": 403,
+        "pull": 403,
+        "info": 403,
+        "list": 403,
+    }, calls
 
 
 def test_terminating_a_run_from_the_ui_stops_its_container(stack: Stack):
     # A year of daily_sales partitions in one run: about a minute of work.
-    run_id = launch_run(stack, "daily_sales_job", tags={
-        "dagster/asset_partition_range_start": "2023-01-01", "dagster/asset_partition_range_end": "2023-12-31"})
+    run_id = launch_run(
+        stack,
+        "daily_sales_job",
+        tags={"dagster/asset_partition_range_start": "2023-01-01", "dagster/asset_partition_range_end": "2023-12-31"},
+    )
     wait_run_status(stack, run_id, ("STARTED",), timeout=120)
     # The Python client as the README shows it: the same login as the UI.
-    client = DagsterGraphQLClient("127.0.0.1", port_number=3000, auth=HTTPBasicAuth(
-        stack.env["DAGSTER_UI_USER"], stack.env["DAGSTER_UI_PASSWORD"]))
+    client = DagsterGraphQLClient(
+        "127.0.0.1",
+        port_number=3000,
+        auth=HTTPBasicAuth(stack.env["DAGSTER_UI_USER"], stack.env["DAGSTER_UI_PASSWORD"]),
+    )
     assert client.get_run_status(run_id) == DagsterRunStatus.STARTED
     result = stack.graphql(
         """mutation($id: String!) { terminateRun(runId: $id) { __typename
-             ... on TerminateRunFailure { message } ... on PythonError { message } } }""", {"id": run_id})
+             ... on TerminateRunFailure { message } ... on PythonError { message } } }""",
+        {"id": run_id},
+    )
     assert result["terminateRun"]["__typename"] == "TerminateRunSuccess", result
     # The container stops within stop_timeout (30 s); the daemon marks the run CANCELED
     # within cancel_timeout_seconds (60 s) if the killed worker could not (dagster.yaml).
@@ -237,10 +265,14 @@ def test_make_env_writes_random_secrets_once(tmp_path: Path):
     assert made.returncode == 0, made.stderr
     env_file = tmp_path / ".env"
     assert env_file.stat().st_mode & 0o777 == 0o600
-    example = dict(line.split("=", 1) for line in (ROOT / ".env.example").read_text().splitlines()
-                   if "=" in line and not line.startswith("#"))
-    written = dict(line.split("=", 1) for line in env_file.read_text().splitlines()
-                   if "=" in line and not line.startswith("#"))
+    example = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    written = dict(
+        line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#")
+    )
     assert written.keys() == example.keys()
     secrets = [name for name, value in example.items() if value.startswith("change-me")]
     assert len(secrets) >= 9, secrets
@@ -264,8 +296,9 @@ def test_init_refuses_placeholders_unless_loopback(stack: Stack):
     assert warned.returncode == 0, warned.stderr
     assert "WARNING" in warned.stderr and "DAGSTER_UI_PASSWORD" in warned.stderr, warned.stderr
     # The real init command, published beyond loopback: refused before it touches anything.
-    refused = stack.compose("run", "--rm", "--no-deps", *overrides, "-e", "DAGSTER_BIND_ADDRESS=0.0.0.0", "init",
-                            check=False, timeout=120)
+    refused = stack.compose(
+        "run", "--rm", "--no-deps", *overrides, "-e", "DAGSTER_BIND_ADDRESS=0.0.0.0", "init", check=False, timeout=120
+    )
     assert refused.returncode != 0
     assert "refusing to start" in refused.stderr and "DAGSTER_UI_PASSWORD" in refused.stderr, refused.stderr
     assert "[2/4]" not in refused.stdout, "init went on after refusing"
@@ -294,8 +327,11 @@ def test_run_config_cannot_read_secrets_into_logs(stack: Stack):
     launcher = yaml.safe_load((ROOT / "dagster.yaml").read_text())["run_launcher"]["config"]
     forwarded = [name for name in launcher["env_vars"] if name.endswith(("PASSWORD", "SECRET_ACCESS_KEY"))]
     assert {"DAGSTER_PG_PASSWORD", "AWS_SECRET_ACCESS_KEY", "WAREHOUSE_DB_PASSWORD"} <= set(forwarded), forwarded
-    secrets = {name: value for name, value in stack.env.items()
-               if name.endswith(("PASSWORD", "SECRET_ACCESS_KEY")) and len(value) >= 8}
+    secrets = {
+        name: value
+        for name, value in stack.env.items()
+        if name.endswith(("PASSWORD", "SECRET_ACCESS_KEY")) and len(value) >= 8
+    }
     runs, leaks = {}, []
     for name in forwarded:
         config = {"ops": {"raw_orders": {"config": {"object_keys": [{"env": name}]}}}}
@@ -306,7 +342,9 @@ def test_run_config_cannot_read_secrets_into_logs(stack: Stack):
             # broker's password is only forwarded to runs) cannot be read, and the refusal
             # names the variable, never a value.
             assert name in str(refused) and "which is not set" in str(refused), refused
-            leaks += [f"{secret} in the refusal for {name}" for secret, value in secrets.items() if value in str(refused)]
+            leaks += [
+                f"{secret} in the refusal for {name}" for secret, value in secrets.items() if value in str(refused)
+            ]
     assert runs, "no run could be launched at all"
     logs_s3, bucket = stack.s3("COMPUTE_LOGS"), stack.env["S3_BUCKET"]
     for name, run_id in runs.items():
@@ -318,7 +356,9 @@ def test_run_config_cannot_read_secrets_into_logs(stack: Stack):
             body = logs_s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
             texts[item["Key"]] = body.decode(errors="replace")
         for where, text in texts.items():
-            leaks += [f"{secret} in {where} of the run for {name}" for secret, value in secrets.items() if value in text]
+            leaks += [
+                f"{secret} in {where} of the run for {name}" for secret, value in secrets.items() if value in text
+            ]
     assert not leaks, "secret values readable through run config:\n" + "\n".join(leaks)
 
 
@@ -327,8 +367,25 @@ def test_the_runtime_postgres_role_has_no_ddl(stack: Stack):
     env = stack.env
 
     def psql(user: str, password: str, sql: str) -> subprocess.CompletedProcess:
-        return stack.compose("exec", "-T", "-e", f"PGPASSWORD={password}", "postgres", "psql", "-h", "127.0.0.1",
-                             "-U", user, "-d", env["DAGSTER_PG_DB"], "-v", "ON_ERROR_STOP=1", "-tAc", sql, check=False)
+        return stack.compose(
+            "exec",
+            "-T",
+            "-e",
+            f"PGPASSWORD={password}",
+            "postgres",
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            user,
+            "-d",
+            env["DAGSTER_PG_DB"],
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tAc",
+            sql,
+            check=False,
+        )
 
     runtime = (env["DAGSTER_PG_USER"], env["DAGSTER_PG_PASSWORD"])
     read = psql(*runtime, "SELECT count(*) FROM runs")
@@ -346,8 +403,14 @@ def test_each_service_holds_only_its_own_keys(stack: Stack):
 
     webserver = variables("webserver")
     assert "COMPUTE_LOGS_SECRET_ACCESS_KEY" in webserver
-    assert not webserver & {"AWS_SECRET_ACCESS_KEY", "WAREHOUSE_DB_PASSWORD", "MINIO_ROOT_PASSWORD",
-                            "POSTGRES_PASSWORD", "DAGSTER_PG_MIGRATION_PASSWORD", "UPLOADER_SECRET_ACCESS_KEY"}
+    assert not webserver & {
+        "AWS_SECRET_ACCESS_KEY",
+        "WAREHOUSE_DB_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+        "POSTGRES_PASSWORD",
+        "DAGSTER_PG_MIGRATION_PASSWORD",
+        "UPLOADER_SECRET_ACCESS_KEY",
+    }
     for service in ("daemon", "user-code", "proxy", *PROXIES):
         assert not variables(service) & {"MINIO_ROOT_PASSWORD", "POSTGRES_PASSWORD", "DAGSTER_PG_MIGRATION_PASSWORD"}
     assert variables("proxy") & {"DAGSTER_PG_PASSWORD", "AWS_SECRET_ACCESS_KEY"} == set()
@@ -356,8 +419,11 @@ def test_each_service_holds_only_its_own_keys(stack: Stack):
         assert f"user for {identity} has policy {identity}-{stack.env['S3_BUCKET']}" in logs, logs
     # The uploaders' key can drop a file where the sensor looks (what real MinIO also allows).
     # Named to sort before any timestamped upload: file_sensor's cursor is the last key seen.
-    stack.s3("UPLOADER").put_object(Bucket=stack.env["S3_BUCKET"], Key="incoming/orders/00000000-e2e-uploader.txt",
-                                    Body=b"not a csv: the sensor ignores it")
+    stack.s3("UPLOADER").put_object(
+        Bucket=stack.env["S3_BUCKET"],
+        Key="incoming/orders/00000000-e2e-uploader.txt",
+        Body=b"not a csv: the sensor ignores it",
+    )
 
 
 # --- 6. hardening -------------------------------------------------------------------------
@@ -382,8 +448,9 @@ def test_every_container_is_hardened(stack: Stack):
     check = daemon["Healthcheck"]
     assert tolerance + check["Interval"] / 1e9 * check["Retries"] < 120, (tolerance, check)
 
-    runs = subprocess.run(["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"],
-                          capture_output=True, text=True).stdout.split()
+    runs = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}"], capture_output=True, text=True
+    ).stdout.split()
     assert runs, "no run container to inspect (the run tests above launch some)"
     host = inspect(runs[0])["HostConfig"]
     assert "no-new-privileges:true" in host["SecurityOpt"] and host["CapDrop"] == ["ALL"], host

@@ -18,17 +18,40 @@ import pytest
 from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
 from tooling.stack import RUN_FIELDS
 from .waits import (
-    REPOSITORY, launch_run, location_entry, read_parquet, tags_of, wait_for, wait_location_loaded, wait_run_success,
+    REPOSITORY,
+    launch_run,
+    location_entry,
+    read_parquet,
+    tags_of,
+    wait_for,
+    wait_location_loaded,
+    wait_run_success,
 )
 
 pytestmark = pytest.mark.e2e
 
-LONG_RUNNING = ("postgres", "minio", "user-code", "webserver", "daemon", "proxy",
-                "docker-proxy-web", "docker-proxy-daemon")
+LONG_RUNNING = (
+    "postgres",
+    "minio",
+    "user-code",
+    "webserver",
+    "daemon",
+    "proxy",
+    "docker-proxy-web",
+    "docker-proxy-daemon",
+)
 ONE_SHOT = ("minio-init", "init")
 ASSETS = {
-    "raw_orders", "cleaned_orders", "orders_summary", "raw_customers", "customers_bronze",
-    "customers_silver", "customers_gold", "daily_sales", "daily_sales_summary", "product_metrics",
+    "raw_orders",
+    "cleaned_orders",
+    "orders_summary",
+    "raw_customers",
+    "customers_bronze",
+    "customers_silver",
+    "customers_gold",
+    "daily_sales",
+    "daily_sales_summary",
+    "product_metrics",
 }
 PARTITION = "2023-06-15"
 
@@ -53,20 +76,30 @@ EXPECTED_SUMMARY = {
     "2031-03-02": {"total_amount": 6.75, "total_quantity": 3, "order_count": 1},
 }
 
+
 # --- the stack -------------------------------------------------------------------------
 def test_every_service_is_healthy(stack: Stack):
     for service in LONG_RUNNING:
         container = stack.container_id(service)
         assert container, f"service {service} has no container"
-        state = json.loads(subprocess.run(
-            ["docker", "inspect", "--format", "{{json .State}}", container],
-            capture_output=True, text=True, check=True).stdout)
+        state = json.loads(
+            subprocess.run(
+                ["docker", "inspect", "--format", "{{json .State}}", container],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         assert state["Status"] == "running", f"{service}: {state['Status']}"
         assert state.get("Health", {}).get("Status") == "healthy", f"{service}: {state.get('Health')}"
     for job in ONE_SHOT:
         container = stack.container_id(job)
-        code = subprocess.run(["docker", "inspect", "--format", "{{.State.ExitCode}}", container],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        code = subprocess.run(
+            ["docker", "inspect", "--format", "{{.State.ExitCode}}", container],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert code == "0", f"one-shot job {job} exited {code}"
 
 
@@ -119,9 +152,23 @@ def test_warehouse_user_is_read_only(stack: Stack):
 
     def psql(sql: str) -> subprocess.CompletedProcess:
         return stack.compose(
-            "exec", "-T", "-e", f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}", "postgres",
-            "psql", "-h", "127.0.0.1", "-U", env["WAREHOUSE_DB_USER"], "-d", env["WAREHOUSE_DB_NAME"],
-            "-v", "ON_ERROR_STOP=1", "-tAc", sql, check=False,
+            "exec",
+            "-T",
+            "-e",
+            f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}",
+            "postgres",
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            env["WAREHOUSE_DB_USER"],
+            "-d",
+            env["WAREHOUSE_DB_NAME"],
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tAc",
+            sql,
+            check=False,
         )
 
     read = psql("SELECT count(*) FROM sales")
@@ -131,9 +178,21 @@ def test_warehouse_user_is_read_only(stack: Stack):
     other = psql("CREATE TABLE e2e_should_fail (x int)")
     assert other.returncode != 0, other.stdout
     instance_db = stack.compose(
-        "exec", "-T", "-e", f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}", "postgres",
-        "psql", "-h", "127.0.0.1", "-U", env["WAREHOUSE_DB_USER"], "-d", env["DAGSTER_PG_DB"],
-        "-tAc", "SELECT 1", check=False,
+        "exec",
+        "-T",
+        "-e",
+        f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}",
+        "postgres",
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-U",
+        env["WAREHOUSE_DB_USER"],
+        "-d",
+        env["DAGSTER_PG_DB"],
+        "-tAc",
+        "SELECT 1",
+        check=False,
     )
     assert instance_db.returncode != 0, "the warehouse role can connect to Dagster's instance database"
 
@@ -152,7 +211,8 @@ def sensor_run(stack: Stack) -> dict:
     def launched():
         data = stack.graphql(
             """query($tags: [ExecutionTag!]) { runsOrError(filter: {tags: $tags}, limit: 50) {
-                 ... on Runs { results { %s } } } }""" % RUN_FIELDS,
+                 ... on Runs { results { %s } } } }"""
+            % RUN_FIELDS,
             {"tags": [{"key": "dagster/sensor_name", "value": "file_sensor"}]},
         )
         mine = [r for r in data["runsOrError"]["results"] if key in json.dumps(r["tags"])]
@@ -179,8 +239,9 @@ def test_file_sensor_run_succeeds_in_its_own_container(stack: Stack, sensor_run:
     run = sensor_run
     container = tags_of(run).get("docker/container_id")
     assert container, f"run has no docker/container_id tag: {tags_of(run)}"
-    inspected = json.loads(subprocess.run(["docker", "inspect", container], capture_output=True,
-                                          text=True, check=True).stdout)[0]
+    inspected = json.loads(
+        subprocess.run(["docker", "inspect", container], capture_output=True, text=True, check=True).stdout
+    )[0]
     labels = inspected["Config"]["Labels"]
     assert labels.get("dagster/run_id") == run["runId"]
     assert f"{RUN_LABEL.split('=')[0]}" in labels
@@ -206,8 +267,16 @@ def test_daily_sales_partition_materializes(stack: Stack, partition_run: dict):
     frame = read_parquet(stack, f"lake/daily_sales/{PARTITION}.parquet")
     env = stack.env
     count = stack.compose(
-        "exec", "-T", "postgres", "psql", "-U", env.get("POSTGRES_USER") or "postgres",
-        "-d", env["WAREHOUSE_DB_NAME"], "-tAc", f"SELECT count(*) FROM sales WHERE date = '{PARTITION}'",
+        "exec",
+        "-T",
+        "postgres",
+        "psql",
+        "-U",
+        env.get("POSTGRES_USER") or "postgres",
+        "-d",
+        env["WAREHOUSE_DB_NAME"],
+        "-tAc",
+        f"SELECT count(*) FROM sales WHERE date = '{PARTITION}'",
     ).stdout.strip()
     assert len(frame) == int(count) > 0, (len(frame), count)
 
@@ -256,7 +325,9 @@ def test_ui_renders_in_headless_chromium(stack: Stack, request):
     pages = {  # page -> (screenshot, text the rendered page must contain)
         f"{UI}/asset-groups": ("asset-graph-global.png", ("Global asset lineage", "orders", "customers", "sales")),
         f"{UI}/locations/{LOCATION}/asset-groups/orders": (
-            "asset-graph-orders.png", ("raw_orders", "cleaned_orders", "orders_summary")),
+            "asset-graph-orders.png",
+            ("raw_orders", "cleaned_orders", "orders_summary"),
+        ),
     }
     credentials = {"username": stack.env["DAGSTER_UI_USER"], "password": stack.env["DAGSTER_UI_PASSWORD"]}
     with sync_playwright() as playwright:

@@ -77,7 +77,8 @@ def run_failure(stack: Stack, run_id: str) -> str:
     events = data["logsForRun"].get("events", [])
     lines = [
         (e.get("error") or {}).get("message") or e.get("message", "")
-        for e in events if e.get("level") == "ERROR" or e["__typename"].endswith("FailureEvent")
+        for e in events
+        if e.get("level") == "ERROR" or e["__typename"].endswith("FailureEvent")
     ]
     return " | ".join(line.strip()[:400] for line in lines if line)[-3000:]
 
@@ -93,10 +94,9 @@ def read_parquet(stack: Stack, key: str):
     return pd.read_parquet(io.BytesIO(body))
 
 
-
-
-def launch_run(stack: Stack, job: str, run_config: dict | None = None, tags: dict | None = None,
-               assets: list[str] | None = None) -> str:
+def launch_run(
+    stack: Stack, job: str, run_config: dict | None = None, tags: dict | None = None, assets: list[str] | None = None
+) -> str:
     """Launch ``job`` (only ``assets`` of it, when given) through GraphQL (``launchRun``), as
     the UI does; returns the run id."""
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
@@ -108,11 +108,13 @@ def launch_run(stack: Stack, job: str, run_config: dict | None = None, tags: dic
              ... on LaunchRunSuccess { run { runId } }
              ... on PythonError { message }
              ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {"p": {
-            "selector": selector,
-            "runConfigData": run_config or {},
-            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
-        }},
+        {
+            "p": {
+                "selector": selector,
+                "runConfigData": run_config or {},
+                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
+            }
+        },
     )
     result = data["launchRun"]
     assert result["__typename"] == "LaunchRunSuccess", result
@@ -122,7 +124,8 @@ def launch_run(stack: Stack, job: str, run_config: dict | None = None, tags: dic
 def runs_with_tag(stack: Stack, key: str, value: str, limit: int = 500) -> list[dict]:
     data = stack.graphql(
         """query($tags: [ExecutionTag!], $limit: Int) { runsOrError(filter: {tags: $tags}, limit: $limit) {
-             ... on Runs { results { %s startTime endTime } } } }""" % RUN_FIELDS,
+             ... on Runs { results { %s startTime endTime } } } }"""
+        % RUN_FIELDS,
         {"tags": [{"key": key, "value": value}], "limit": limit},
     )
     return data["runsOrError"]["results"]

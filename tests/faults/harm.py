@@ -34,8 +34,13 @@ def state(container: str) -> dict:
     """Docker's view of a container: Status, ExitCode, RestartCount, Health.Status."""
     info = json.loads(docker("inspect", container))[0]
     s = info["State"]
-    return {"status": s["Status"], "exit_code": s["ExitCode"], "health": (s.get("Health") or {}).get("Status"),
-            "restarts": info["RestartCount"], "started_at": s["StartedAt"]}
+    return {
+        "status": s["Status"],
+        "exit_code": s["ExitCode"],
+        "health": (s.get("Health") or {}).get("Status"),
+        "restarts": info["RestartCount"],
+        "started_at": s["StartedAt"],
+    }
 
 
 def wait_healthy(stack: Stack, service: str, timeout: float) -> dict:
@@ -53,8 +58,9 @@ def run_containers(run_id: str) -> list[str]:
 
 def psql(stack: Stack, database: str, sql: str) -> str:
     """One SQL statement as the superuser, through the postgres container; its output (tuples only)."""
-    return stack.compose("exec", "-T", "postgres", "sh", "-c",
-                         f'psql -U "$POSTGRES_USER" -d {database} -tAc "{sql}"').stdout.strip()
+    return stack.compose(
+        "exec", "-T", "postgres", "sh", "-c", f'psql -U "$POSTGRES_USER" -d {database} -tAc "{sql}"'
+    ).stdout.strip()
 
 
 def ledger_files(stack: Stack, tag: str) -> int:
@@ -105,17 +111,24 @@ class Files:
 
     def run_report(self) -> str:
         runs = runs_with_tag(self.stack, "dagster/sensor_name", "file_sensor", limit=200)
-        mine = [(tags_of(r).get("orders/first_key"), r["runId"][:8], r["status"]) for r in runs
-                if self.tag in tags_of(r).get("orders/first_key", "")]
+        mine = [
+            (tags_of(r).get("orders/first_key"), r["runId"][:8], r["status"])
+            for r in runs
+            if self.tag in tags_of(r).get("orders/first_key", "")
+        ]
         unfinished = self.stack.graphql("""{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED,
             CANCELING]}) { ... on Runs { results { runId status jobName } } } }""")["runsOrError"]["results"]
         return f"file_sensor runs of these files: {mine}\nunfinished runs of the instance: {unfinished}"
 
     def sensor_run(self, key: str, timeout: float = 90) -> dict:
         """The file_sensor run whose batch starts with ``key``, once it has STARTED."""
+
         def probe():
-            runs = [r for r in runs_with_tag(self.stack, "dagster/sensor_name", "file_sensor", limit=50)
-                    if tags_of(r).get("orders/first_key") == key]
+            runs = [
+                r
+                for r in runs_with_tag(self.stack, "dagster/sensor_name", "file_sensor", limit=50)
+                if tags_of(r).get("orders/first_key") == key
+            ]
             started = [r for r in runs if r["status"] == "STARTED"]
             if started:
                 return started[0]

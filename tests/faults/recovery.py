@@ -21,8 +21,14 @@ RESULTS: dict[str, dict] = {}
 def record(scenario: str, seconds: float, bound: float, what: str, **details) -> None:
     """Record ``seconds`` for ``scenario`` and fail when it exceeds ``bound``."""
     ok = seconds <= bound
-    RESULTS[scenario] = {"what": what, "seconds": round(seconds, 1), "bound_seconds": bound, "within_bound": ok,
-                         "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **details}
+    RESULTS[scenario] = {
+        "what": what,
+        "seconds": round(seconds, 1),
+        "bound_seconds": bound,
+        "within_bound": ok,
+        "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **details,
+    }
     TIMINGS.append(f"fault {scenario}: {what}: {seconds:.1f}s (bound {bound:.0f}s)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "recovery.json").write_text(json.dumps(RESULTS, indent=2, sort_keys=True) + "\n")

@@ -33,8 +33,12 @@ def file_in_a_run(stack: Stack, name: str) -> tuple[Files, str, str]:
 
 def test_a_killed_run_container_is_resumed(stack: Stack):
     files, key, run_id = file_in_a_run(stack, "kill")
-    running = wait_for(f"a running container for run {run_id}",
-                       lambda: [c for c in run_containers(run_id) if state(c)["status"] == "running"], 60, 0.5)
+    running = wait_for(
+        f"a running container for run {run_id}",
+        lambda: [c for c in run_containers(run_id) if state(c)["status"] == "running"],
+        60,
+        0.5,
+    )
     time.sleep(2)  # into the step
     status = stack.run(run_id)["status"]
     require(status == "STARTED", f"run {run_id} was {status} before the kill: the file is too small to hit the run")
@@ -47,8 +51,14 @@ def test_a_killed_run_container_is_resumed(stack: Stack):
     require(len(containers) >= 2, f"run {run_id} succeeded without a new container (containers: {containers})")
     staged = staging_objects(stack, key)
     require(len(staged) == 1, f"{key}: expected one staging object, found {staged}")
-    record("a_run_container_killed", seconds, 90, "docker kill of a run container -> the same run SUCCESS",
-           run_id=run_id, containers=len(containers))
+    record(
+        "a_run_container_killed",
+        seconds,
+        90,
+        "docker kill of a run container -> the same run SUCCESS",
+        run_id=run_id,
+        containers=len(containers),
+    )
 
 
 def graphql_statuses(stack: Stack, seconds: float, interval: float = 0.5) -> dict[str, int]:
@@ -80,15 +90,22 @@ def test_b_postgres_restart_during_a_run(stack: Stack):
     clock = Stopwatch()
     stack.compose("restart", "postgres")
     polled = graphql_statuses(stack, 30)
-    wait_for(f"run {run_id} or its retry to succeed", lambda: run_or_retry_succeeded(stack, run_id),
-             timeout=max(10.0, 180 - clock()))
+    wait_for(
+        f"run {run_id} or its retry to succeed",
+        lambda: run_or_retry_succeeded(stack, run_id),
+        timeout=max(10.0, 180 - clock()),
+    )
     seconds = clock()
     files.wait_landed(30)
-    require(polled["5xx"] == 0, f"GraphQL answered 5xx {polled['5xx']} times in the 30 s after the Postgres restart "
-                                f"({polled}); last: {polled['last_5xx']}")
+    require(
+        polled["5xx"] == 0,
+        f"GraphQL answered 5xx {polled['5xx']} times in the 30 s after the Postgres restart "
+        f"({polled}); last: {polled['last_5xx']}",
+    )
     require(polled["ok"] > 0, f"GraphQL never answered in the 30 s after the Postgres restart: {polled}")
-    record("b_postgres_restarted", seconds, 180, "Postgres restart during a run -> run (or retry) SUCCESS",
-           graphql=polled)
+    record(
+        "b_postgres_restarted", seconds, 180, "Postgres restart during a run -> run (or retry) SUCCESS", graphql=polled
+    )
 
 
 def test_e_code_server_restart_during_a_run(stack: Stack):
@@ -99,5 +116,10 @@ def test_e_code_server_restart_during_a_run(stack: Stack):
     loaded = clock()
     wait_run_success(stack, run_id, timeout=180)
     files.wait_landed(30)
-    record("e_code_server_restarted", loaded, 60, "code server restart during a run -> location LOADED again",
-           run_id=run_id)
+    record(
+        "e_code_server_restarted",
+        loaded,
+        60,
+        "code server restart during a run -> location LOADED again",
+        run_id=run_id,
+    )

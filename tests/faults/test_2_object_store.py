@@ -32,8 +32,11 @@ def outage(stack: Stack, seconds: float) -> Stopwatch:
 
 
 def failed_runs(stack: Stack, tag: str) -> list[str]:
-    return [r["runId"] for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=100)
-            if tag in tags_of(r).get("orders/first_key", "") and r["status"] == "FAILURE"]
+    return [
+        r["runId"]
+        for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=100)
+        if tag in tags_of(r).get("orders/first_key", "") and r["status"] == "FAILURE"
+    ]
 
 
 def test_c_minio_down_a_minute_during_a_run(stack: Stack):
@@ -43,8 +46,13 @@ def test_c_minio_down_a_minute_during_a_run(stack: Stack):
     files.sensor_run(key)
     clock = outage(stack, 60)
     files.wait_landed(300)
-    record("c_minio_down_60s_during_run", clock(), 300, "MinIO back -> the file in orders_summary",
-           failed_runs=failed_runs(stack, files.tag))
+    record(
+        "c_minio_down_60s_during_run",
+        clock(),
+        300,
+        "MinIO back -> the file in orders_summary",
+        failed_runs=failed_runs(stack, files.tag),
+    )
 
 
 def test_d_minio_down_during_sensor_ticks(stack: Stack):
@@ -57,5 +65,10 @@ def test_d_minio_down_during_sensor_ticks(stack: Stack):
     # Documented bound: 30 s after recovery, plus the sensor's first back-off and a run's
     # length when a run failed during the outage.
     bound = 30 + (RETRY_BACKOFF_SECONDS + 30 if failed else 0)
-    record("d_minio_down_30s_during_ticks", seconds, bound, "MinIO back -> all 5 files in orders_summary",
-           failed_runs=failed)
+    record(
+        "d_minio_down_30s_during_ticks",
+        seconds,
+        bound,
+        "MinIO back -> all 5 files in orders_summary",
+        failed_runs=failed,
+    )

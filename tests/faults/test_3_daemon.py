@@ -31,24 +31,41 @@ def test_f_daemon_killed_during_a_burst(stack: Stack):
     wait_location_loaded(stack)
     files = Files(stack, "daemon-kill")
     files.upload(count=50)
-    wait_for("a file_sensor run for the burst",
-             lambda: [r for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=50)
-                      if files.tag in tags_of(r).get("orders/first_key", "")], 60, 0.5)
+    wait_for(
+        "a file_sensor run for the burst",
+        lambda: [
+            r
+            for r in runs_with_tag(stack, "dagster/sensor_name", "file_sensor", limit=50)
+            if files.tag in tags_of(r).get("orders/first_key", "")
+        ],
+        60,
+        0.5,
+    )
     container = stack.container_id("daemon")
     before = state(container)
     pids = stack.compose("exec", "-T", "daemon", "python", "-c", FIND_DAEMON).stdout.split()
     require(len(pids) == 1, f"expected one dagster-daemon process in the daemon container, found {pids}")
     stack.compose("exec", "-T", "daemon", "sh", "-c", f"kill -9 {pids[0]}", check=False)
     clock = Stopwatch()
-    wait_for("the daemon container to be restarted by Docker",
-             lambda: (lambda s: s if s["restarts"] > before["restarts"] else str(s))(state(container)), 30, 0.5)
+    wait_for(
+        "the daemon container to be restarted by Docker",
+        lambda: (lambda s: s if s["restarts"] > before["restarts"] else str(s))(state(container)),
+        30,
+        0.5,
+    )
     wait_healthy(stack, "daemon", 120)
     healthy = clock()
     files.wait_landed(240)
     loaded = ledger_files(stack, files.tag)
     require(loaded == 50, f"ledger orders.orders_files has {loaded} rows for the 50 burst files (exactly once each)")
-    record("f_daemon_sigkill_during_burst", healthy, 90, "SIGKILL of dagster-daemon -> daemon healthy again",
-           files_loaded=loaded, burst_landed_after_s=round(clock(), 1))
+    record(
+        "f_daemon_sigkill_during_burst",
+        healthy,
+        90,
+        "SIGKILL of dagster-daemon -> daemon healthy again",
+        files_loaded=loaded,
+        burst_landed_after_s=round(clock(), 1),
+    )
 
 
 def test_g_paused_daemon_is_reported_unhealthy(stack: Stack):
@@ -57,8 +74,12 @@ def test_g_paused_daemon_is_reported_unhealthy(stack: Stack):
     docker("pause", container)
     clock = Stopwatch()
     try:
-        wait_for("the paused daemon to be reported unhealthy",
-                 lambda: (lambda s: s if s["health"] == "unhealthy" else str(s))(state(container)), 150, 1)
+        wait_for(
+            "the paused daemon to be reported unhealthy",
+            lambda: (lambda s: s if s["health"] == "unhealthy" else str(s))(state(container)),
+            150,
+            1,
+        )
         seconds = clock()
     finally:
         docker("unpause", container, check=False)

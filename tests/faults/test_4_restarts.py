@@ -23,15 +23,20 @@ SELECTOR = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
 
 
 def sensor_cursor(stack: Stack) -> str | None:
-    data = stack.graphql("""query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename
+    data = stack.graphql(
+        """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename
         ... on Sensor { sensorState { status typeSpecificData { ... on SensorData { lastCursor } } } } } }""",
-                         {"s": {**SELECTOR, "sensorName": "file_sensor"}})
+        {"s": {**SELECTOR, "sensorName": "file_sensor"}},
+    )
     return data["sensorOrError"]["sensorState"]["typeSpecificData"]["lastCursor"]
 
 
 def schedules(stack: Stack) -> dict[str, str]:
-    data = stack.graphql("""query($r: RepositorySelector!) { schedulesOrError(repositorySelector: $r) {
-        ... on Schedules { results { name scheduleState { status } } } } }""", {"r": SELECTOR})
+    data = stack.graphql(
+        """query($r: RepositorySelector!) { schedulesOrError(repositorySelector: $r) {
+        ... on Schedules { results { name scheduleState { status } } } } }""",
+        {"r": SELECTOR},
+    )
     return {s["name"]: s["scheduleState"]["status"] for s in data["schedulesOrError"]["results"]}
 
 
@@ -41,8 +46,9 @@ def run_ids(stack: Stack) -> set[str]:
 
 
 def busy_runs(stack: Stack) -> int:
-    data = stack.graphql('{ runsOrError(filter: {statuses: [QUEUED, STARTING, STARTED]}) '
-                         '{ ... on Runs { results { runId } } } }')
+    data = stack.graphql(
+        "{ runsOrError(filter: {statuses: [QUEUED, STARTING, STARTED]}) { ... on Runs { results { runId } } } }"
+    )
     return len(data["runsOrError"]["results"])
 
 
@@ -53,6 +59,7 @@ def objects(stack: Stack) -> set[str]:
 
 def quiet_state(stack: Stack) -> dict:
     """The state once no run is in flight and the sensor cursor holds still for 10 s."""
+
     def probe():
         if busy_runs(stack):
             return "runs in flight"
@@ -62,8 +69,12 @@ def quiet_state(stack: Stack) -> dict:
 
     wait_for("no run in flight and a still sensor cursor", probe, 180, 1)
     time.sleep(5)  # the moto stand-in snapshots writes within 3 s
-    return {"cursor": sensor_cursor(stack), "schedules": schedules(stack), "runs": run_ids(stack),
-            "objects": objects(stack)}
+    return {
+        "cursor": sensor_cursor(stack),
+        "schedules": schedules(stack),
+        "runs": run_ids(stack),
+        "objects": objects(stack),
+    }
 
 
 def compare(before: dict, after: dict, how: str) -> None:
@@ -72,9 +83,13 @@ def compare(before: dict, after: dict, how: str) -> None:
     require(not lost_objects, f"{how}: {len(lost_objects)} objects lost, e.g. {sorted(lost_objects)[:3]}")
     # The sweep position moves whenever a tick's listing budget cuts the sweep short; what must
     # survive is the sensor's memory of batches in flight and files to retry.
-    durable = [{k: v for k, v in json.loads(c or "{}").items() if k != "position"} for c in (before["cursor"], after["cursor"])]
+    durable = [
+        {k: v for k, v in json.loads(c or "{}").items() if k != "position"} for c in (before["cursor"], after["cursor"])
+    ]
     require(durable[0] == durable[1], f"{how}: file_sensor cursor {before['cursor']!r} -> {after['cursor']!r}")
-    require(after["schedules"] == before["schedules"], f"{how}: schedules {before['schedules']} -> {after['schedules']}")
+    require(
+        after["schedules"] == before["schedules"], f"{how}: schedules {before['schedules']} -> {after['schedules']}"
+    )
 
 
 def back_up(stack: Stack) -> None:
@@ -90,17 +105,31 @@ def test_h_down_up_and_restart_keep_the_state(stack: Stack):
     stack.up()
     back_up(stack)
     down_up = clock()
-    after = {"cursor": sensor_cursor(stack), "schedules": schedules(stack), "runs": run_ids(stack),
-             "objects": objects(stack)}
+    after = {
+        "cursor": sensor_cursor(stack),
+        "schedules": schedules(stack),
+        "runs": run_ids(stack),
+        "objects": objects(stack),
+    }
     compare(before, after, "down + up")
 
     clock = Stopwatch()
     stack.compose("restart")
     back_up(stack)
     restart = clock()
-    again = {"cursor": sensor_cursor(stack), "schedules": schedules(stack), "runs": run_ids(stack),
-             "objects": objects(stack)}
+    again = {
+        "cursor": sensor_cursor(stack),
+        "schedules": schedules(stack),
+        "runs": run_ids(stack),
+        "objects": objects(stack),
+    }
     compare(before, again, "restart")
-    record("h_down_up", down_up, 240, "docker compose down + up -> UI and location back, state intact",
-           runs=len(after["runs"]), objects=len(after["objects"]))
+    record(
+        "h_down_up",
+        down_up,
+        240,
+        "docker compose down + up -> UI and location back, state intact",
+        runs=len(after["runs"]),
+        objects=len(after["objects"]),
+    )
     record("h_restart", restart, 240, "docker compose restart -> UI and location back, state intact")

@@ -21,10 +21,17 @@ def make(stack: Stack, target: str, *args: str, timeout: float = 900) -> str:
     """A Makefile target against the test's compose project (same -p and env file); its
     output, stdout then stderr (compose v1 reports what it does on stderr)."""
     compose = " ".join(["docker compose -p dagster-platform", *stack.env_args])
-    result = subprocess.run(["make", "-C", str(ROOT), target, f"COMPOSE={compose}", *args],
-                            capture_output=True, text=True, timeout=timeout, env=stack.process_env)
-    require(result.returncode == 0, f"make {target} exited {result.returncode}:\n{result.stdout[-3000:]}\n"
-                                    f"{result.stderr[-3000:]}")
+    result = subprocess.run(
+        ["make", "-C", str(ROOT), target, f"COMPOSE={compose}", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=stack.process_env,
+    )
+    require(
+        result.returncode == 0,
+        f"make {target} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}",
+    )
     return result.stdout + result.stderr
 
 
@@ -43,10 +50,18 @@ def test_i_backup_reset_restore(stack: Stack, tmp_path):
     seconds = clock()
     lost_runs, lost_objects = runs - run_ids(stack), stored - objects(stack)
     require(not lost_runs, f"restore lost {len(lost_runs)} of {len(runs)} runs, e.g. {sorted(lost_runs)[:3]}")
-    require(not lost_objects, f"restore lost {len(lost_objects)} of {len(stored)} objects, e.g. {sorted(lost_objects)[:3]}")
+    require(
+        not lost_objects, f"restore lost {len(lost_objects)} of {len(stored)} objects, e.g. {sorted(lost_objects)[:3]}"
+    )
     loaded = ledger_files(stack, files.tag)
     require(loaded == 2, f"the orders ledger has {loaded} of the 2 files loaded before the backup")
     files.upload(count=1)
     files.wait_landed(120)
-    record("i_backup_reset_restore", seconds, 600, "make restore after make reset -> stack back with all state",
-           runs=len(runs), objects=len(stored))
+    record(
+        "i_backup_reset_restore",
+        seconds,
+        600,
+        "make restore after make reset -> stack back with all state",
+        runs=len(runs),
+        objects=len(stored),
+    )

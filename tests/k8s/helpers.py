@@ -86,7 +86,11 @@ def render_kustomization_with_kubectl() -> list[dict] | None:
     if not shutil.which("kubectl"):
         return None
     out = subprocess.run(
-        ["kubectl", "kustomize", str(K8S_DIR)], check=True, capture_output=True, text=True, timeout=60,
+        ["kubectl", "kustomize", str(K8S_DIR)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
@@ -108,8 +112,9 @@ def pinned(package: str) -> str:
 @cache
 def kubernetes_definitions() -> dict:
     """kubernetes-validate's OpenAPI definitions (`$defs`) of the pinned Kubernetes version."""
-    path = (files("kubernetes_validate") / "kubernetes-json-schema"
-            / f"v{KUBERNETES_VERSION}-local" / "_definitions.json")
+    path = (
+        files("kubernetes_validate") / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}-local" / "_definitions.json"
+    )
     return json.loads(path.read_text())
 
 

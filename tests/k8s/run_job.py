@@ -31,7 +31,9 @@ JOB_NAME = "daily_pipeline"
 # Parses but is never used to connect: K8sRunLauncher loads a client configuration at
 # construction, and CI has no cluster (values.yaml loads the in-cluster one).
 _KUBECONFIG = {
-    "apiVersion": "v1", "kind": "Config", "current-context": "offline",
+    "apiVersion": "v1",
+    "kind": "Config",
+    "current-context": "offline",
     "clusters": [{"name": "offline", "cluster": {"server": "https://127.0.0.1:1"}}],
     "users": [{"name": "offline", "user": {}}],
     "contexts": [{"name": "offline", "context": {"cluster": "offline", "user": "offline"}}],
@@ -60,9 +62,13 @@ def launcher_config() -> dict:
         "security_context": k8s.get("securityContext", {}),
         "run_k8s_config": {
             snake: run_k8s[camel]
-            for camel, snake in [("containerConfig", "container_config"), ("podSpecConfig", "pod_spec_config"),
-                                 ("podTemplateSpecMetadata", "pod_template_spec_metadata"),
-                                 ("jobSpecConfig", "job_spec_config"), ("jobMetadata", "job_metadata")]
+            for camel, snake in [
+                ("containerConfig", "container_config"),
+                ("podSpecConfig", "pod_spec_config"),
+                ("podTemplateSpecMetadata", "pod_template_spec_metadata"),
+                ("jobSpecConfig", "job_spec_config"),
+                ("jobMetadata", "job_metadata"),
+            ]
             if run_k8s.get(camel)
         },
     }

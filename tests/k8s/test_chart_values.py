@@ -58,9 +58,14 @@ def undocumented_keys(value, node: dict, doc: dict, path: str = "") -> list[str]
             for key, sub in branch.get("properties", {}).items():
                 documented.setdefault(key, []).append((sub, branch_doc))
         if not documented:  # a free-form map (labels, env, config passed through)
-            extra = [(b["additionalProperties"], d) for b, d in branches if isinstance(b.get("additionalProperties"), dict)]
-            return [m for key, sub in value.items() for m in
-                    (undocumented_keys(sub, *extra[0], f"{path}.{key}") if extra else [])]
+            extra = [
+                (b["additionalProperties"], d) for b, d in branches if isinstance(b.get("additionalProperties"), dict)
+            ]
+            return [
+                m
+                for key, sub in value.items()
+                for m in (undocumented_keys(sub, *extra[0], f"{path}.{key}") if extra else [])
+            ]
         missing = []
         for key, sub in value.items():
             if key not in documented:
@@ -70,8 +75,11 @@ def undocumented_keys(value, node: dict, doc: dict, path: str = "") -> list[str]
         return missing
     if isinstance(value, list):
         items = [(b["items"], d) for b, d in branches if isinstance(b.get("items"), dict)]
-        return [m for i, item in enumerate(value) for m in
-                (undocumented_keys(item, *items[0], f"{path}[{i}]") if items else [])]
+        return [
+            m
+            for i, item in enumerate(value)
+            for m in (undocumented_keys(item, *items[0], f"{path}[{i}]") if items else [])
+        ]
     return []
 
 

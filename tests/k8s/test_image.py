@@ -36,9 +36,23 @@ BUDGET_MB = 660
 def k8s_image(request) -> dict:
     require_docker(request.config, "image tests")
     build = subprocess.run(
-        ["docker", "build", "-q", "--target", "user-code", "--build-arg", "USER_CODE_EXTRAS=k8s",
-         "-t", TEST_IMAGE, str(ROOT)],
-        capture_output=True, text=True, timeout=900, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+        [
+            "docker",
+            "build",
+            "-q",
+            "--target",
+            "user-code",
+            "--build-arg",
+            "USER_CODE_EXTRAS=k8s",
+            "-t",
+            TEST_IMAGE,
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "DOCKER_BUILDKIT": "0"},
+    )
     assert build.returncode == 0, f"building {TEST_IMAGE} failed:\n{build.stderr[-4000:]}"
     inspect = subprocess.run(["docker", "image", "inspect", TEST_IMAGE], capture_output=True, text=True, check=True)
     return json.loads(inspect.stdout)[0]
@@ -47,14 +61,18 @@ def k8s_image(request) -> dict:
 def _run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["docker", "run", "--rm", "--network", "none", TEST_IMAGE, "python", "-c", code],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_the_code_server_and_run_pods_imports_load_in_the_k8s_image(k8s_image):
     result = _run_python(
         "import dagster_k8s, user_code.definitions; from dagster_k8s import K8sRunLauncher; "
         "from dagster_k8s.job import construct_dagster_k8s_job; import kubernetes.config, kubernetes.watch; "
-        "import importlib.util as u; print(u.find_spec('kubernetes.aio'), u.find_spec('aiohttp'))")
+        "import importlib.util as u; print(u.find_spec('kubernetes.aio'), u.find_spec('aiohttp'))"
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     # What slim-venv.sh pruned as never imported is gone (the import above still works).
     assert result.stdout.split() == ["None", "None"], result.stdout
@@ -64,10 +82,14 @@ def test_the_k8s_image_runs_the_chart_code_server_command_as_uid_1000(k8s_image)
     config = k8s_image["Config"]
     code_server_args = values()["dagster-user-deployments"]["deployments"][0]["codeServerArgs"]
     assert config["Cmd"][:3] == ["dagster", "code-server", "start"]
-    assert config["Cmd"][-len(code_server_args):] == code_server_args
+    assert config["Cmd"][-len(code_server_args) :] == code_server_args
     assert config["User"] == "dagster"
-    uid = subprocess.run(["docker", "run", "--rm", "--network", "none", TEST_IMAGE, "id", "-u"],
-                         capture_output=True, text=True, timeout=60)
+    uid = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", TEST_IMAGE, "id", "-u"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert uid.stdout.strip() == "1000", uid.stderr
 
 

@@ -11,8 +11,12 @@ import kubernetes_validate
 import pytest
 
 from .helpers import (
-    KUBERNETES_VERSION, NAMESPACE, manifest_files, manifests,
-    render_kustomization_from_files, render_kustomization_with_kubectl,
+    KUBERNETES_VERSION,
+    NAMESPACE,
+    manifest_files,
+    manifests,
+    render_kustomization_from_files,
+    render_kustomization_with_kubectl,
 )
 
 
@@ -27,8 +31,13 @@ def test_every_owned_object_is_valid_in_strict_mode(doc):
 
 def test_manifests_were_found():
     names = {path.name for path in manifest_files()}
-    assert {"namespace.yaml", "configmaps.yaml", "networkpolicies.yaml",
-            "secrets.template.yaml", "bootstrap-job.yaml"} <= names
+    assert {
+        "namespace.yaml",
+        "configmaps.yaml",
+        "networkpolicies.yaml",
+        "secrets.template.yaml",
+        "bootstrap-job.yaml",
+    } <= names
 
 
 def test_kustomization_renders_the_namespaced_stack():
@@ -57,4 +66,3 @@ def test_every_owned_workload_container_has_requests_and_limits():
             resources = container.get("resources", {})
             for bound in ("requests", "limits"):
                 assert {"cpu", "memory"} <= set(resources.get(bound, {})), (doc["metadata"]["name"], bound)
-

@@ -32,6 +32,7 @@ class Pod(NamedTuple):
 def _pods() -> dict[str, Pod]:
     chart = values()
     bootstrap = objects("Job")["dagster-bootstrap"]["spec"]["template"]["metadata"]["labels"]
+
     # The Job controller adds this label to every pod of a Job.
     def job_pod(name, labels=None):
         return Pod(NAMESPACE, {**(labels or {}), "batch.kubernetes.io/job-name": name})
@@ -58,8 +59,12 @@ def _selects(selector: dict, labels: dict) -> bool:
         return False
     for expr in selector.get("matchExpressions", []):
         present, value = expr["key"] in labels, labels.get(expr["key"])
-        if not {"In": present and value in expr.get("values", []), "NotIn": value not in expr.get("values", []),
-                "Exists": present, "DoesNotExist": not present}[expr["operator"]]:
+        if not {
+            "In": present and value in expr.get("values", []),
+            "NotIn": value not in expr.get("values", []),
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[expr["operator"]]:
             return False
     return True
 
@@ -78,9 +83,13 @@ def _peer_matches(peer: dict, policy_namespace: str, pod: Pod) -> bool:
 
 def _allows(direction: str, pod: Pod, peer: Pod, port: int, protocol: str) -> bool:
     field, peers_field = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
-    policies = [p for p in objects("NetworkPolicy").values()
-                if pod.namespace == NAMESPACE and direction in p["spec"]["policyTypes"]
-                and _selects(p["spec"]["podSelector"], pod.labels)]
+    policies = [
+        p
+        for p in objects("NetworkPolicy").values()
+        if pod.namespace == NAMESPACE
+        and direction in p["spec"]["policyTypes"]
+        and _selects(p["spec"]["podSelector"], pod.labels)
+    ]
     if not policies:
         return True  # not isolated in this direction
     for policy in policies:
@@ -88,7 +97,8 @@ def _allows(direction: str, pod: Pod, peer: Pod, port: int, protocol: str) -> bo
             peers = rule.get(peers_field)
             ports = rule.get("ports")
             if (not peers or any(_peer_matches(p, NAMESPACE, peer) for p in peers)) and (
-                    not ports or any(p["port"] == port and p.get("protocol", "TCP") == protocol for p in ports)):
+                not ports or any(p["port"] == port and p.get("protocol", "TCP") == protocol for p in ports)
+            ):
                 return True
     return False
 
@@ -108,8 +118,10 @@ def can_connect(client: str, server: str, port: int, protocol: str = "TCP") -> b
 
 
 ALLOWED = [
-    *[(client, "postgres", 5432) for client in
-      ("webserver", "daemon", "code server", "run pod", "migrate job", "bootstrap job")],
+    *[
+        (client, "postgres", 5432)
+        for client in ("webserver", "daemon", "code server", "run pod", "migrate job", "bootstrap job")
+    ],
     *[(client, "minio", 9000) for client in ("webserver", "daemon", "code server", "run pod")],
     *[(client, "code server", 4000) for client in ("webserver", "daemon", "run pod")],
     ("ingress controller", "webserver", 3000),
@@ -117,14 +129,24 @@ ALLOWED = [
     ("webserver", "internet", 6443),
 ]
 DENIED = [
-    *[("foreign pod", server, port) for server, port in
-      (("postgres", 5432), ("minio", 9000), ("code server", 4000), ("webserver", 3000))],
-    ("migrate job", "minio", 9000), ("bootstrap job", "minio", 9000),
-    ("migrate job", "code server", 4000), ("code server", "code server", 4000),
-    ("run pod", "webserver", 3000), ("code server", "webserver", 3000),
-    ("run pod", "internet", 443), ("code server", "internet", 443), ("bootstrap job", "internet", 443),
-    ("run pod", "postgres", 5433), ("webserver", "minio", 9001),
-    ("postgres", "minio", 9000), ("minio", "postgres", 5432), ("other job", "postgres", 5432),
+    *[
+        ("foreign pod", server, port)
+        for server, port in (("postgres", 5432), ("minio", 9000), ("code server", 4000), ("webserver", 3000))
+    ],
+    ("migrate job", "minio", 9000),
+    ("bootstrap job", "minio", 9000),
+    ("migrate job", "code server", 4000),
+    ("code server", "code server", 4000),
+    ("run pod", "webserver", 3000),
+    ("code server", "webserver", 3000),
+    ("run pod", "internet", 443),
+    ("code server", "internet", 443),
+    ("bootstrap job", "internet", 443),
+    ("run pod", "postgres", 5433),
+    ("webserver", "minio", 9001),
+    ("postgres", "minio", 9000),
+    ("minio", "postgres", 5432),
+    ("other job", "postgres", 5432),
 ]
 
 

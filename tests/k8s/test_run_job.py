@@ -45,11 +45,17 @@ def test_run_pod_runs_the_code_locations_image_with_bounded_resources():
 def test_run_pod_gets_settings_and_secrets_by_reference_only():
     container = _container()
     refs = [(kind, ref["name"]) for source in container["envFrom"] for kind, ref in source.items()]
-    assert refs == [("configMapRef", "dagster-s3"), ("configMapRef", "dagster-pipelines"),
-                    ("secretRef", "dagster-s3-credentials"), ("secretRef", "dagster-pipeline-credentials")]
+    assert refs == [
+        ("configMapRef", "dagster-s3"),
+        ("configMapRef", "dagster-pipelines"),
+        ("secretRef", "dagster-s3-credentials"),
+        ("secretRef", "dagster-pipeline-credentials"),
+    ]
     env = {item["name"]: item for item in container["env"]}
     assert env["DAGSTER_PG_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
-        "name": "dagster-postgresql-secret", "key": "postgresql-password"}
+        "name": "dagster-postgresql-secret",
+        "key": "postgresql-password",
+    }
     assert {name for name, item in env.items() if "value" in item} == {"DAGSTER_RUN_JOB_NAME", "DAGSTER_HOME"}
 
 

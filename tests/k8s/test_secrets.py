@@ -79,7 +79,9 @@ def test_the_check_finds_literal_secrets():
         fine: {automountServiceAccountToken: false, secretKeyRef: {name: s, key: postgresql-password}, x: ""}
     """)
     assert leaked_values(leaking) == [
-        ".postgresql.postgresqlPassword", ".s3.secretAccessKey", ".env[0]: AWS_SECRET_ACCESS_KEY has a value",
+        ".postgresql.postgresqlPassword",
+        ".s3.secretAccessKey",
+        ".env[0]: AWS_SECRET_ACCESS_KEY has a value",
         ".data.WAREHOUSE_DB_PASSWORD",
     ]
 
@@ -101,8 +103,14 @@ def test_readme_recipe_creates_exactly_the_template_secrets_from_env(tmp_path):
         pytest.skip("kubectl is not installed; the recipe was checked by name only")
     (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
     dry_run = 'kubectl() { command kubectl "$@" --dry-run=client -o yaml; echo ---; }\n'
-    out = subprocess.run(["bash", "-euo", "pipefail", "-c", dry_run + _readme_recipe()], cwd=tmp_path,
-                         capture_output=True, text=True, check=True, timeout=120).stdout
+    out = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", dry_run + _readme_recipe()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     created = {doc["metadata"]["name"]: doc["data"] for doc in yaml.safe_load_all(out) if doc}
     assert {name: set(data) for name, data in created.items()} == secret_keys()
     decoded = base64.b64decode(created["dagster-postgresql-secret"]["postgresql-password"]).decode()

@@ -79,10 +79,19 @@ def test_variable_names_are_the_declared_ones():
 
 
 def test_code_server_is_the_compose_user_code_service():
-    command = ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", str(CODE_SERVER["port"]), *CODE_SERVER["codeServerArgs"]]
+    command = [
+        "dagster",
+        "code-server",
+        "start",
+        "-h",
+        "0.0.0.0",
+        "-p",
+        str(CODE_SERVER["port"]),
+        *CODE_SERVER["codeServerArgs"],
+    ]
     assert command == "dagster code-server start -h 0.0.0.0 -p 4000 -m user_code.definitions".split()
     # The user-code image built for Kubernetes (USER_CODE_EXTRAS=k8s; tests/k8s/test_image.py).
-    assert f'{CODE_SERVER["image"]["repository"]}:{CODE_SERVER["image"]["tag"]}' == USER_CODE_IMAGE
+    assert f"{CODE_SERVER['image']['repository']}:{CODE_SERVER['image']['tag']}" == USER_CODE_IMAGE
     assert CODE_SERVER["includeConfigInLaunchedRuns"] == {"enabled": False}
     [server] = values()["dagsterWebserver"]["workspace"]["servers"]
     assert server == {"host": CODE_SERVER["name"], "port": CODE_SERVER["port"], "name": "orders_and_sales"}
@@ -111,6 +120,9 @@ def test_bootstrap_job_uses_the_instance_database_of_values():
     env = {item["name"]: item.get("value") for item in container["env"]}
     postgres = values()["postgresql"]
     assert (env["DAGSTER_PG_HOST"], env["DAGSTER_PG_PORT"], env["DAGSTER_PG_DB"], env["DAGSTER_PG_USER"]) == (
-        postgres["postgresqlHost"], str(postgres["service"]["port"]), postgres["postgresqlDatabase"],
-        postgres["postgresqlUsername"])
+        postgres["postgresqlHost"],
+        str(postgres["service"]["port"]),
+        postgres["postgresqlDatabase"],
+        postgres["postgresqlUsername"],
+    )
     assert container["image"] == USER_CODE_IMAGE  # the code server's: it ships infra/init/

@@ -84,7 +84,11 @@ def test_dagster_definitions_validate(tmp_path):
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "user_code.definitions"],
-        capture_output=True, text=True, env=env, cwd=Path(__file__).parents[2], timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[2],
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr

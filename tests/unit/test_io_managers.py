@@ -8,13 +8,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from dagster import (
-    AssetKey, DailyPartitionsDefinition, StaticPartitionsDefinition, asset, build_input_context, materialize,
+    AssetKey,
+    DailyPartitionsDefinition,
+    StaticPartitionsDefinition,
+    asset,
+    build_input_context,
+    materialize,
 )
 
 from user_code.io_managers import ParquetIOManager, from_parquet_bytes, partition_file_name, to_parquet_bytes
 from user_code.resources import ObjectNotFound
 
 DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-05")
+
 
 def range_tags(first: str, last: str) -> dict:
     """Run tags that make one run cover partitions first..last (a single-run backfill)."""
@@ -65,8 +71,9 @@ def test_multi_partition_output_writes_every_partition(local_store):
     assert keys == [f"lake/days/2023-01-0{i}.parquet" for i in range(1, 5)]
     assert from_parquet_bytes(local_store.get_bytes("lake/days/2023-01-04.parquet")).empty
     assert result.asset_materializations_for_node("days")[0].metadata["dagster/row_count"].value == 3
-    assert materialize([days, total], resources={"io_manager": io_manager}, partition_key="2023-01-02",
-                       selection=[total]).success
+    assert materialize(
+        [days, total], resources={"io_manager": io_manager}, partition_key="2023-01-02", selection=[total]
+    ).success
 
 
 def test_multi_partition_output_without_partition_expr_is_refused(local_store):
@@ -75,8 +82,11 @@ def test_multi_partition_output_without_partition_expr_is_refused(local_store):
         return pd.DataFrame({"v": [1]})
 
     with pytest.raises(ValueError, match="partition_expr"):
-        materialize([undeclared], resources={"io_manager": ParquetIOManager(store=local_store)},
-                    tags=range_tags("2023-01-01", "2023-01-02"))
+        materialize(
+            [undeclared],
+            resources={"io_manager": ParquetIOManager(store=local_store)},
+            tags=range_tags("2023-01-01", "2023-01-02"),
+        )
 
 
 def test_hostile_partition_keys_stay_inside_the_prefix(local_store, s3_store):
@@ -88,8 +98,9 @@ def test_hostile_partition_keys_stay_inside_the_prefix(local_store, s3_store):
 
     for store in (local_store, s3_store):
         for key in HOSTILE:
-            assert materialize([per_key], resources={"io_manager": ParquetIOManager(store=store)},
-                               partition_key=key).success
+            assert materialize(
+                [per_key], resources={"io_manager": ParquetIOManager(store=store)}, partition_key=key
+            ).success
         stored = list(store.list_objects("lake/per_key/"))
         assert len(stored) == len(HOSTILE)
         for key in HOSTILE:
@@ -104,11 +115,13 @@ def test_loading_a_missing_asset_says_what_to_do(local_store):
 
 
 def test_arrow_backed_frames_come_back_arrow_backed_and_others_unchanged():
-    arrow = pd.DataFrame({
-        "id": pd.array(["a", None], dtype=pd.ArrowDtype(pa.string())),
-        "day": pd.array([date(2023, 1, 1), None], dtype=pd.ArrowDtype(pa.date32())),
-        "n": pd.array([1, None], dtype="int64[pyarrow]"),
-    })
+    arrow = pd.DataFrame(
+        {
+            "id": pd.array(["a", None], dtype=pd.ArrowDtype(pa.string())),
+            "day": pd.array([date(2023, 1, 1), None], dtype=pd.ArrowDtype(pa.date32())),
+            "n": pd.array([1, None], dtype="int64[pyarrow]"),
+        }
+    )
     loaded = from_parquet_bytes(to_parquet_bytes(arrow))
     assert loaded.dtypes.tolist() == arrow.dtypes.tolist()  # strings too, not StringDtype copies
     pd.testing.assert_frame_equal(loaded, arrow)

@@ -35,11 +35,17 @@ def created(tmp_path_factory) -> tuple[dict[str, dict], dict[str, str]]:
     (work / "bin/mc").write_text(STUB_MC)
     (work / "bin/mc").chmod(0o755)
     env = {
-        "PATH": f"{work / 'bin'}:/usr/bin:/bin", "RECORD": str(work), "S3_BUCKET": BUCKET,
-        "MINIO_ROOT_USER": "root", "MINIO_ROOT_PASSWORD": "root-secret",
-        "UPLOADER_ACCESS_KEY_ID": KEYS["uploader"], "UPLOADER_SECRET_ACCESS_KEY": "s1",
-        "AWS_ACCESS_KEY_ID": KEYS["pipelines"], "AWS_SECRET_ACCESS_KEY": "s2",
-        "COMPUTE_LOGS_ACCESS_KEY_ID": KEYS["compute-logs"], "COMPUTE_LOGS_SECRET_ACCESS_KEY": "s3",
+        "PATH": f"{work / 'bin'}:/usr/bin:/bin",
+        "RECORD": str(work),
+        "S3_BUCKET": BUCKET,
+        "MINIO_ROOT_USER": "root",
+        "MINIO_ROOT_PASSWORD": "root-secret",
+        "UPLOADER_ACCESS_KEY_ID": KEYS["uploader"],
+        "UPLOADER_SECRET_ACCESS_KEY": "s1",
+        "AWS_ACCESS_KEY_ID": KEYS["pipelines"],
+        "AWS_SECRET_ACCESS_KEY": "s2",
+        "COMPUTE_LOGS_ACCESS_KEY_ID": KEYS["compute-logs"],
+        "COMPUTE_LOGS_SECRET_ACCESS_KEY": "s3",
     }
     done = subprocess.run(["sh", str(ROOT / "infra/minio/init.sh")], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -84,9 +90,11 @@ def test_no_identity_can_administer_minio(created):
 
 def test_uploader_may_only_put_into_incoming_orders(created):
     assert object_grants(created, "uploader") == {
-        "incoming/orders/*": {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}}
-    assert all(r.startswith(f"arn:aws:s3:::{BUCKET}/") for s in statements(created, "uploader") for r in s["Resource"]), \
-        "the uploader may list or read the bucket"
+        "incoming/orders/*": {"s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
+    }
+    assert all(
+        r.startswith(f"arn:aws:s3:::{BUCKET}/") for s in statements(created, "uploader") for r in s["Resource"]
+    ), "the uploader may list or read the bucket"
 
 
 def test_compute_logs_identity_sees_only_compute_logs(created):

@@ -32,8 +32,9 @@ def test_pyproject_dependencies_are_the_user_code_image_requirements():
 
 
 def test_every_requirement_is_pinned():
-    pinned = {canonical(line) for line in (ROOT / "requirements/constraints.txt").read_text().splitlines()
-              if "==" in line}
+    pinned = {
+        canonical(line) for line in (ROOT / "requirements/constraints.txt").read_text().splitlines() if "==" in line
+    }
     for image in ("user-code.txt", "dagster.txt", "dev.txt"):
         unpinned = requirement_names(ROOT / "requirements" / image) - pinned
         assert not unpinned, f"requirements/{image}: not pinned in constraints.txt: {sorted(unpinned)}"

@@ -45,8 +45,13 @@ def test_local_store_refuses_keys_that_escape_its_root(local_store):
 def test_s3_store_down_says_what_to_check():
     store = S3ObjectStore(
         bucket="b",
-        s3=S3Resource(endpoint_url="http://127.0.0.1:9", aws_access_key_id="k", aws_secret_access_key="s",
-                      region_name="us-east-1", max_attempts=1),
+        s3=S3Resource(
+            endpoint_url="http://127.0.0.1:9",
+            aws_access_key_id="k",
+            aws_secret_access_key="s",
+            region_name="us-east-1",
+            max_attempts=1,
+        ),
     )
     with pytest.raises(StorageError, match="Cannot reach the object store .* S3_ENDPOINT_URL"):
         store.get_bytes("x")
@@ -65,8 +70,9 @@ def test_warehouse_binds_parameters(warehouse):
 
 
 def test_warehouse_down_hides_the_password():
-    warehouse = WarehouseResource(host="127.0.0.1", port=9, database="w", username="u", password="s3cret-pw",
-                                  connect_timeout_s=1)
+    warehouse = WarehouseResource(
+        host="127.0.0.1", port=9, database="w", username="u", password="s3cret-pw", connect_timeout_s=1
+    )
     with pytest.raises(StorageError) as error:
         warehouse.read_frame("SELECT 1")
     assert "s3cret-pw" not in str(error.value)

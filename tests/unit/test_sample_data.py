@@ -8,7 +8,12 @@ import pandas as pd
 import sqlalchemy as sa
 
 from user_code.sample_data import (
-    ORDER_COLUMNS, PRODUCTS, generate_customers, generate_orders_csv, generate_sales, seed_warehouse,
+    ORDER_COLUMNS,
+    PRODUCTS,
+    generate_customers,
+    generate_orders_csv,
+    generate_sales,
+    seed_warehouse,
 )
 
 
@@ -63,6 +68,11 @@ def test_the_domain_schemas_import_without_their_domains():
     code = "import sys, user_code.sample_data; print(*sorted(m for m in sys.modules if m.startswith(('dagster', 'user_code.'))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == [
-        "user_code.customers", "user_code.customers.schema", "user_code.orders", "user_code.orders.schema",
-        "user_code.sales", "user_code.sales.schema", "user_code.sample_data",
+        "user_code.customers",
+        "user_code.customers.schema",
+        "user_code.orders",
+        "user_code.orders.schema",
+        "user_code.sales",
+        "user_code.sales.schema",
+        "user_code.sample_data",
     ]

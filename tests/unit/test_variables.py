@@ -42,7 +42,8 @@ def test_compose_names_only_declared_variables_with_the_declared_defaults():
             assert value == "", f"docker-compose.yml gives the secret {name} a default value"
         elif operator:
             assert value == BY_NAME[name].default, (
-                f"docker-compose.yml: ${{{name}{operator}{value}}}, declared default {BY_NAME[name].default!r}")
+                f"docker-compose.yml: ${{{name}{operator}{value}}}, declared default {BY_NAME[name].default!r}"
+            )
 
 
 def test_dagster_yaml_forwards_and_reads_only_declared_variables():
@@ -65,7 +66,9 @@ def test_numeric_settings_fall_back_to_the_one_default_and_name_bad_values(monke
     from user_code.variables import ConfigurationError, numeric_setting
 
     monkeypatch.delenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", raising=False)
-    assert numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1) == int(BY_NAME["CELERY_VISIBILITY_TIMEOUT_SECONDS"].default)
+    assert numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1) == int(
+        BY_NAME["CELERY_VISIBILITY_TIMEOUT_SECONDS"].default
+    )
     monkeypatch.setenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", "2.5")
     with pytest.raises(ConfigurationError, match=r"CELERY_VISIBILITY_TIMEOUT_SECONDS='2.5' is not a whole number"):
         numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1)

@@ -80,7 +80,9 @@ class AlertWebhook(ConfigurableResource):
     def _post(self, body: bytes, timeout: float) -> tuple[bool, str]:
         """(worth retrying, "ok" or what went wrong)."""
         request = urllib.request.Request(
-            (self.url or "").strip(), data=body, method="POST",
+            (self.url or "").strip(),
+            data=body,
+            method="POST",
             headers={"Content-Type": "application/json", "User-Agent": "dagster-platform-alerts"},
         )
         try:
@@ -93,5 +95,7 @@ class AlertWebhook(ConfigurableResource):
             return False, "ALERT_WEBHOOK_URL is not an http(s) URL"
         except (TimeoutError, urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            kind = "timeout" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else type(reason).__name__
+            kind = (
+                "timeout" if isinstance(reason, TimeoutError) or "timed out" in str(reason) else type(reason).__name__
+            )
             return True, redact(f"{kind}: {reason}")[:200]

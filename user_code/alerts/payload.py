@@ -42,8 +42,16 @@ def _asset_path(asset: str) -> str:
 
 
 # Details shown under the title (Slack fields, the plain-text body), in this order, when present.
-DETAILS = {"job": "Job", "run_id": "Run", "steps": "Failed steps", "object_key": "Object key",
-           "partition": "Partition", "asset": "Asset", "check": "Check", "policy": "Policy"}
+DETAILS = {
+    "job": "Job",
+    "run_id": "Run",
+    "steps": "Failed steps",
+    "object_key": "Object key",
+    "partition": "Partition",
+    "asset": "Asset",
+    "check": "Check",
+    "policy": "Policy",
+}
 
 
 def _finish(alert: dict) -> dict:
@@ -53,8 +61,17 @@ def _finish(alert: dict) -> dict:
     return redact_all(alert)
 
 
-def run_failure(*, location: str | None, job: str, run_id: str, failed_steps: Sequence[str], error: str | None,
-                tags: Mapping[str, str], ui_url: str, timestamp: float) -> dict:
+def run_failure(
+    *,
+    location: str | None,
+    job: str,
+    run_id: str,
+    failed_steps: Sequence[str],
+    error: str | None,
+    tags: Mapping[str, str],
+    ui_url: str,
+    timestamp: float,
+) -> dict:
     """A failed run: what failed, where (partition, object key), and the link to the run."""
     partition = tags.get(PARTITION_TAG)
     if partition is None and all(tag in tags for tag in RANGE_TAGS):
@@ -65,56 +82,70 @@ def run_failure(*, location: str | None, job: str, run_id: str, failed_steps: Se
         where = f" for {object_key}" + (f" and {files - 1} more file(s)" if files and files > 1 else "")
     else:
         where = f" for partition {partition}" if partition else ""
-    return _finish({
-        "alert": "run_failure",
-        "id": f"run_failure:{run_id}",
-        "title": f"Run failed: {job}{where}",
-        "summary": summarize(error) or "The run failed without an error message.",
-        "location": location,
-        "job": job,
-        "run_id": run_id,
-        "failed_steps": list(failed_steps),
-        "steps": ", ".join(failed_steps) or "none (the run itself failed)",
-        "partition": partition,
-        "object_key": object_key,
-        "files": files,
-        "url": _link(ui_url, f"runs/{run_id}"),
-        "time": _iso(timestamp),
-    })
+    return _finish(
+        {
+            "alert": "run_failure",
+            "id": f"run_failure:{run_id}",
+            "title": f"Run failed: {job}{where}",
+            "summary": summarize(error) or "The run failed without an error message.",
+            "location": location,
+            "job": job,
+            "run_id": run_id,
+            "failed_steps": list(failed_steps),
+            "steps": ", ".join(failed_steps) or "none (the run itself failed)",
+            "partition": partition,
+            "object_key": object_key,
+            "files": files,
+            "url": _link(ui_url, f"runs/{run_id}"),
+            "time": _iso(timestamp),
+        }
+    )
 
 
-def check_failure(*, asset: str, check: str, severity: str, description: str | None, run_id: str | None,
-                  partition: str | None, execution_id: int, ui_url: str, timestamp: float) -> dict:
+def check_failure(
+    *,
+    asset: str,
+    check: str,
+    severity: str,
+    description: str | None,
+    run_id: str | None,
+    partition: str | None,
+    execution_id: int,
+    ui_url: str,
+    timestamp: float,
+) -> dict:
     """A failed non-blocking asset check (a blocking one fails its run: a run_failure alert)."""
-    return _finish({
-        "alert": "asset_check_failure",
-        "id": f"asset_check_failure:{asset}:{check}:{execution_id}",
-        "title": f"Asset check failed: {asset} / {check} ({severity})",
-        "summary": summarize(description) or f"{check} did not pass.",
-        "asset": asset,
-        "check": check,
-        "severity": severity,
-        "run_id": run_id,
-        "partition": partition,
-        "url": _link(ui_url, f"runs/{run_id}") if run_id else _link(ui_url, _asset_path(asset) + "?view=checks"),
-        "time": _iso(timestamp),
-    })
+    return _finish(
+        {
+            "alert": "asset_check_failure",
+            "id": f"asset_check_failure:{asset}:{check}:{execution_id}",
+            "title": f"Asset check failed: {asset} / {check} ({severity})",
+            "summary": summarize(description) or f"{check} did not pass.",
+            "asset": asset,
+            "check": check,
+            "severity": severity,
+            "run_id": run_id,
+            "partition": partition,
+            "url": _link(ui_url, f"runs/{run_id}") if run_id else _link(ui_url, _asset_path(asset) + "?view=checks"),
+            "time": _iso(timestamp),
+        }
+    )
 
 
 def freshness_failure(*, asset: str, policy: str, ui_url: str, timestamp: float) -> dict:
     """An asset whose freshness state turned FAIL (the freshness daemon evaluates it)."""
-    return _finish({
-        "alert": "freshness_failure",
-        "id": f"freshness_failure:{asset}:{timestamp:.3f}",
-        "title": f"Asset is not fresh: {asset}",
-        "summary": f"{asset} breaks its freshness policy: {policy}.",
-        "asset": asset,
-        "policy": policy,
-        "url": _link(ui_url, _asset_path(asset)),
-        "time": _iso(timestamp),
-    })
-
-
+    return _finish(
+        {
+            "alert": "freshness_failure",
+            "id": f"freshness_failure:{asset}:{timestamp:.3f}",
+            "title": f"Asset is not fresh: {asset}",
+            "summary": f"{asset} breaks its freshness policy: {policy}.",
+            "asset": asset,
+            "policy": policy,
+            "url": _link(ui_url, _asset_path(asset)),
+            "time": _iso(timestamp),
+        }
+    )
 
 
 def _mrkdwn(text: str) -> str:
@@ -123,14 +154,22 @@ def _mrkdwn(text: str) -> str:
 
 def as_slack(alert: Mapping) -> dict:
     """Slack incoming-webhook JSON: ``text`` (notifications, fallback) and ``blocks``."""
-    fields: list[dict[str, Any]] = [{"type": "mrkdwn", "text": f"*{label}*\n{_mrkdwn(str(alert[key]))}"}
-              for key, label in DETAILS.items() if alert.get(key) not in (None, "")][:10]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(
-        f"{alert['title']}\n{alert['summary']}")[:3000]}}]
+    fields: list[dict[str, Any]] = [
+        {"type": "mrkdwn", "text": f"*{label}*\n{_mrkdwn(str(alert[key]))}"}
+        for key, label in DETAILS.items()
+        if alert.get(key) not in (None, "")
+    ][:10]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(f"{alert['title']}\n{alert['summary']}")[:3000]}}
+    ]
     if fields:
         blocks.append({"type": "section", "fields": fields})
-    blocks.append({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": f"<{alert['url']}|Open in Dagster> · {alert['time']}"}]})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"<{alert['url']}|Open in Dagster> · {alert['time']}"}],
+        }
+    )
     return {"text": f"{alert['title']}: {alert['summary']}"[:3000], "blocks": blocks}
 
 

@@ -29,8 +29,11 @@ def is_secret_name(name: str) -> bool:
 def secret_values(environ: Mapping[str, str]) -> list[tuple[str, str]]:
     """(value, name) of every secret variable worth redacting, longest value first (a secret
     that contains another is replaced whole)."""
-    found = {value: name for name, value in environ.items()
-             if is_secret_name(name) and len(value.strip()) >= MIN_SECRET_LENGTH}
+    found = {
+        value: name
+        for name, value in environ.items()
+        if is_secret_name(name) and len(value.strip()) >= MIN_SECRET_LENGTH
+    }
     return sorted(found.items(), key=lambda item: -len(item[0]))
 
 

@@ -14,8 +14,17 @@ import time
 from collections.abc import Callable
 
 from dagster import (
-    AssetCheckEvaluation, DagsterEventType, DagsterRun, DefaultSensorStatus, RepositoryDefinition, RunsFilter,
-    RunStatusChangeRecordsFilter, SensorEvaluationContext, SensorResult, SkipReason, sensor,
+    AssetCheckEvaluation,
+    DagsterEventType,
+    DagsterRun,
+    DefaultSensorStatus,
+    RepositoryDefinition,
+    RunsFilter,
+    RunStatusChangeRecordsFilter,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
 )
 
 from . import payload
@@ -42,8 +51,10 @@ def alert_tick(context: SensorEvaluationContext, webhook: AlertWebhook, collect:
     state = AlertState.parse(context.cursor)
     found = collect(context, state, webhook.ui_url)
     if not state.started and not found:
-        return SensorResult(skip_reason=SkipReason("First tick: alerting on failures from now on (earlier ones "
-                                                   "are not sent)."), cursor=state.dump())
+        return SensorResult(
+            skip_reason=SkipReason("First tick: alerting on failures from now on (earlier ones are not sent)."),
+            cursor=state.dump(),
+        )
     if not webhook.enabled():
         state.pending = []
         reason = "ALERT_WEBHOOK_URL is not set, so alerts are off"
@@ -116,8 +127,13 @@ def run_failure_alert(context: SensorEvaluationContext, run: DagsterRun, record,
     origin = run.remote_job_origin
     return payload.run_failure(
         location=origin.repository_origin.code_location_origin.location_name if origin else None,
-        job=run.job_name, run_id=run.run_id, failed_steps=steps, error="; ".join(messages),
-        tags=run.tags, ui_url=ui_url, timestamp=record.timestamp,
+        job=run.job_name,
+        run_id=run.run_id,
+        failed_steps=steps,
+        error="; ".join(messages),
+        tags=run.tags,
+        ui_url=ui_url,
+        timestamp=record.timestamp,
     )
 
 
@@ -128,9 +144,11 @@ def collect_run_failures(context: SensorEvaluationContext, state: AlertState, ui
         state.positions[RUN_FAILURES] = latest[0].storage_id if latest else 0
         return []
     records = instance.fetch_run_status_changes(
-        RunStatusChangeRecordsFilter(event_type=DagsterEventType.RUN_FAILURE,
-                                     after_storage_id=state.positions[RUN_FAILURES]),
-        limit=FETCH_LIMIT, ascending=True,
+        RunStatusChangeRecordsFilter(
+            event_type=DagsterEventType.RUN_FAILURE, after_storage_id=state.positions[RUN_FAILURES]
+        ),
+        limit=FETCH_LIMIT,
+        ascending=True,
     ).records
     run_ids = list({r.event_log_entry.run_id for r in records})
     runs = {run.run_id: run for run in instance.get_runs(filters=RunsFilter(run_ids=run_ids))} if run_ids else {}
@@ -167,11 +185,19 @@ def collect_check_failures(context: SensorEvaluationContext, state: AlertState, 
             evaluation = event.dagster_event.event_specific_data if event and event.dagster_event else None
             if record.status.value != FAILED or not isinstance(evaluation, AssetCheckEvaluation) or event is None:
                 continue
-            alerts.append(payload.check_failure(
-                asset=key.asset_key.to_user_string(), check=key.name, severity=evaluation.severity.value,
-                description=evaluation.description, run_id=record.run_id or None, partition=record.partition,
-                execution_id=record.id, ui_url=ui_url, timestamp=event.timestamp,
-            ))
+            alerts.append(
+                payload.check_failure(
+                    asset=key.asset_key.to_user_string(),
+                    check=key.name,
+                    severity=evaluation.severity.value,
+                    description=evaluation.description,
+                    run_id=record.run_id or None,
+                    partition=record.partition,
+                    execution_id=record.id,
+                    ui_url=ui_url,
+                    timestamp=event.timestamp,
+                )
+            )
     return alerts
 
 
@@ -201,8 +227,11 @@ def collect_freshness_failures(context: SensorEvaluationContext, state: AlertSta
         if record.freshness_state.value != FAIL or changed <= positions.get(name, 0):
             continue
         positions[name] = changed
-        alerts.append(payload.freshness_failure(asset=name, policy=describe_policy(policies[key]),
-                                                ui_url=ui_url, timestamp=changed))
+        alerts.append(
+            payload.freshness_failure(
+                asset=name, policy=describe_policy(policies[key]), ui_url=ui_url, timestamp=changed
+            )
+        )
     return alerts
 
 
@@ -225,7 +254,7 @@ def run_failure_alerts(context: SensorEvaluationContext, alert_webhook: AlertWeb
     minimum_interval_seconds=30,  # the freshness daemon evaluates every 30 s
     default_status=DefaultSensorStatus.RUNNING,
     description="One message per failed non-blocking asset check and per asset that breaks its "
-                "freshness policy, to ALERT_WEBHOOK_URL (README, Alerts).",
+    "freshness policy, to ALERT_WEBHOOK_URL (README, Alerts).",
 )
 def asset_alerts(context: SensorEvaluationContext, alert_webhook: AlertWebhook) -> SensorResult:
     return alert_tick(context, alert_webhook, collect_asset_alerts)

@@ -42,8 +42,11 @@ class AlertState:
         return cls(data.get("positions", {}), data.get("pending", []), data.get("recent", []), True)
 
     def dump(self) -> str:
-        return json.dumps({"positions": self.positions, "pending": self.pending, "recent": self.recent},
-                          separators=(",", ":"), sort_keys=True)
+        return json.dumps(
+            {"positions": self.positions, "pending": self.pending, "recent": self.recent},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
 
     def known(self, alert_id: str) -> bool:
         return alert_id in self.recent or any(item["alert"]["id"] == alert_id for item in self.pending)
@@ -55,8 +58,8 @@ class AlertState:
             if not self.known(alert["id"]):
                 self.pending.append({"alert": alert, "tries": 0, "since": now})
         overflow = len(self.pending) - MAX_PENDING
-        dropped = [item["alert"] for item in self.pending[:max(overflow, 0)]]
-        del self.pending[:max(overflow, 0)]
+        dropped = [item["alert"] for item in self.pending[: max(overflow, 0)]]
+        del self.pending[: max(overflow, 0)]
         self._remember(a["id"] for a in dropped)
         return dropped
 

@@ -23,7 +23,11 @@ def raw_customers(warehouse: WarehouseResource) -> pd.DataFrame:
 
 def _spec(name: str, upstream: str, description: str) -> AssetSpec:
     return AssetSpec(
-        name, deps=[upstream], group_name=GROUP, kinds={"pandas"}, description=description,
+        name,
+        deps=[upstream],
+        group_name=GROUP,
+        kinds={"pandas"},
+        description=description,
     ).with_io_manager_key("io_manager")
 
 

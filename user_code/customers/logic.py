@@ -28,6 +28,7 @@ def to_gold(silver: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(GOLD_COLUMNS, ["str", "int64", "float64"])})
     values = silver.assign(lifetime_value=pd.to_numeric(silver["lifetime_value"], errors="coerce").astype(float))
     gold = values.groupby("segment", sort=True).agg(
-        customer_count=("customer_id", "nunique"), mean_lifetime_value=("lifetime_value", "mean"),
+        customer_count=("customer_id", "nunique"),
+        mean_lifetime_value=("lifetime_value", "mean"),
     )
     return gold.reset_index()[GOLD_COLUMNS]

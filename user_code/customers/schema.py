@@ -5,7 +5,8 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 customers_table = sa.Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     sa.Column("customer_id", sa.Integer, primary_key=True),
     sa.Column("email", sa.Text),
     sa.Column("segment", sa.Text, nullable=False),

@@ -14,8 +14,17 @@ from typing import Any
 import datetime as dt
 
 from dagster import (
-    AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetSpec, Config, Failure,
-    FreshnessPolicy, MaterializeResult, MetadataValue, multi_asset,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetSpec,
+    Config,
+    Failure,
+    FreshnessPolicy,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
 )
 from pydantic import Field
 
@@ -43,44 +52,73 @@ class RawOrdersConfig(Config):
 
 SPECS = [
     AssetSpec(
-        "raw_orders", kinds={"csv", "parquet"}, owners=OWNERS, group_name=GROUP,
+        "raw_orders",
+        kinds={"csv", "parquet"},
+        owners=OWNERS,
+        group_name=GROUP,
         description="Each incoming/orders/*.csv file as read, one Parquet copy per key under staging/raw_orders/.",
     ),
     AssetSpec(
-        "cleaned_orders", deps=["raw_orders"], kinds={"postgres"}, owners=OWNERS, group_name=GROUP,
+        "cleaned_orders",
+        deps=["raw_orders"],
+        kinds={"postgres"},
+        owners=OWNERS,
+        group_name=GROUP,
         description=(
             "Valid, typed orders of every file (table orders_rows); for each order_id the later upload "
             "wins. Dropped rows go to quarantine/cleaned_orders/<run id>.parquet with a reason."
         ),
     ),
     AssetSpec(
-        "orders_summary", deps=["cleaned_orders"], kinds={"parquet"}, owners=OWNERS, group_name=GROUP,
+        "orders_summary",
+        deps=["cleaned_orders"],
+        kinds={"parquet"},
+        owners=OWNERS,
+        group_name=GROUP,
         freshness_policy=FreshnessPolicy.time_window(fail_window=dt.timedelta(minutes=SUMMARY_SLA_MINUTES)),
         description="One row per date: total_amount, total_quantity, order_count (lake/orders_summary.parquet).",
     ),
 ]
 CHECK_SPECS = [
-    AssetCheckSpec("cleaned_orders_unique_order_id", asset="cleaned_orders", blocking=True,
-                   description="Every order_id appears once per file."),
-    AssetCheckSpec("orders_summary_not_empty", asset="orders_summary", blocking=True,
-                   description="The summary has at least one date."),
-    AssetCheckSpec("orders_summary_no_negative_totals", asset="orders_summary", blocking=True,
-                   description="No date has a negative total."),
+    AssetCheckSpec(
+        "cleaned_orders_unique_order_id",
+        asset="cleaned_orders",
+        blocking=True,
+        description="Every order_id appears once per file.",
+    ),
+    AssetCheckSpec(
+        "orders_summary_not_empty",
+        asset="orders_summary",
+        blocking=True,
+        description="The summary has at least one date.",
+    ),
+    AssetCheckSpec(
+        "orders_summary_no_negative_totals",
+        asset="orders_summary",
+        blocking=True,
+        description="No date has a negative total.",
+    ),
 ]
 
 
 @multi_asset(
     name="raw_orders",  # the op: run configs say ops.raw_orders.config.object_keys
-    specs=SPECS, check_specs=CHECK_SPECS, retry_policy=NETWORK_RETRY_POLICY, can_subset=False,
+    specs=SPECS,
+    check_specs=CHECK_SPECS,
+    retry_policy=NETWORK_RETRY_POLICY,
+    can_subset=False,
 )
-def orders_pipeline(context: AssetExecutionContext, config: RawOrdersConfig, object_store: ObjectStore,
-                    orders_db: WarehouseResource):
+def orders_pipeline(
+    context: AssetExecutionContext, config: RawOrdersConfig, object_store: ObjectStore, orders_db: WarehouseResource
+):
     ledger = OrdersLedger(orders_db)
     catch_up = not config.object_keys
     keys = pending_incoming(object_store, ledger) if catch_up else list(dict.fromkeys(config.object_keys))
     wrong = check_requested_keys(keys)
     if wrong:
-        raise Failure(description="; ".join(wrong), metadata={"bad_files": MetadataValue.json(wrong)}, allow_retries=False)
+        raise Failure(
+            description="; ".join(wrong), metadata={"bad_files": MetadataValue.json(wrong)}, allow_retries=False
+        )
 
     report = ingest(object_store, ledger, keys, context.run.run_id, max_file_bytes(), context.log.info)
     with ledger.locked() as conn:
@@ -89,13 +127,16 @@ def orders_pipeline(context: AssetExecutionContext, config: RawOrdersConfig, obj
         stored_files, stored_rows = ledger.loaded_counts(conn)
         duplicates = ledger.duplicate_ids_within_files(conn, list(report.loaded))
 
-    yield MaterializeResult(asset_key="raw_orders", metadata={
-        "mode": "catch-up" if catch_up else "files",
-        "dagster/uri": MetadataValue.path(object_store.uri(STAGING_PREFIX)),
-        "dagster/row_count": sum(report.rows_read.values()),
-        "files_read": MetadataValue.json(report.rows_read),
-        "bad_files": MetadataValue.json(report.problems),
-    })
+    yield MaterializeResult(
+        asset_key="raw_orders",
+        metadata={
+            "mode": "catch-up" if catch_up else "files",
+            "dagster/uri": MetadataValue.path(object_store.uri(STAGING_PREFIX)),
+            "dagster/row_count": sum(report.rows_read.values()),
+            "files_read": MetadataValue.json(report.rows_read),
+            "bad_files": MetadataValue.json(report.problems),
+        },
+    )
     yield MaterializeResult(
         asset_key="cleaned_orders",
         metadata={
@@ -115,21 +156,36 @@ def orders_pipeline(context: AssetExecutionContext, config: RawOrdersConfig, obj
         metadata={
             "dagster/uri": MetadataValue.path(object_store.uri(SUMMARY_KEY)),
             "dagster/row_count": len(summary),
-            **({"first_date": str(summary["date"].min()), "last_date": str(summary["date"].max()),
-                "total_amount": float(summary["total_amount"].sum())} if len(summary) else {}),
+            **(
+                {
+                    "first_date": str(summary["date"].min()),
+                    "last_date": str(summary["date"].max()),
+                    "total_amount": float(summary["total_amount"].sum()),
+                }
+                if len(summary)
+                else {}
+            ),
         },
         check_results=[
-            AssetCheckResult(asset_key="orders_summary", check_name="orders_summary_not_empty", passed=len(summary) > 0,
-                             metadata={"row_count": len(summary)}),
-            AssetCheckResult(asset_key="orders_summary", check_name="orders_summary_no_negative_totals", passed=not negative,
-                             severity=AssetCheckSeverity.ERROR,
-                             metadata={"negative_dates": len(negative), "examples": MetadataValue.json(negative[:20])}),
+            AssetCheckResult(
+                asset_key="orders_summary",
+                check_name="orders_summary_not_empty",
+                passed=len(summary) > 0,
+                metadata={"row_count": len(summary)},
+            ),
+            AssetCheckResult(
+                asset_key="orders_summary",
+                check_name="orders_summary_no_negative_totals",
+                passed=not negative,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"negative_dates": len(negative), "examples": MetadataValue.json(negative[:20])},
+            ),
         ],
     )
     if report.problems:
         raise Failure(
             description=f"{len(report.problems)} file(s) could not be ingested (the others were): "
-                        + "; ".join(report.problems),
+            + "; ".join(report.problems),
             metadata={"bad_files": MetadataValue.json(report.problems)},
             allow_retries=False,  # a broken file stays broken until its content changes
         )

@@ -7,8 +7,19 @@ from __future__ import annotations
 import time
 
 from dagster import (
-    AssetSelection, DagsterRunStatus, DefaultScheduleStatus, DefaultSensorStatus, RunConfig, RunRequest, RunsFilter,
-    ScheduleDefinition, SensorEvaluationContext, SensorResult, SkipReason, define_asset_job, sensor,
+    AssetSelection,
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunConfig,
+    RunRequest,
+    RunsFilter,
+    ScheduleDefinition,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    define_asset_job,
+    sensor,
 )
 
 from ..environment import schedule_timezone
@@ -68,9 +79,13 @@ def finished_run_keys(context: SensorEvaluationContext, state: SensorState) -> s
     """Run keys of this sensor's in-flight batches whose run has finished (one query)."""
     if not state.in_flight:
         return set()
-    runs = context.instance.get_runs(filters=RunsFilter(
-        job_name=daily_pipeline.name, statuses=FINISHED, tags={"dagster/run_key": list(state.in_flight)},
-    ))
+    runs = context.instance.get_runs(
+        filters=RunsFilter(
+            job_name=daily_pipeline.name,
+            statuses=FINISHED,
+            tags={"dagster/run_key": list(state.in_flight)},
+        )
+    )
     return {run.tags["dagster/run_key"] for run in runs if "dagster/run_key" in run.tags}
 
 
@@ -81,7 +96,9 @@ def finished_run_keys(context: SensorEvaluationContext, state: SensorState) -> s
     default_status=DefaultSensorStatus.RUNNING,
     description="daily_pipeline runs, in batches, for every new or re-uploaded incoming/orders/*.csv object.",
 )
-def file_sensor(context: SensorEvaluationContext, object_store: ObjectStore, orders_db: WarehouseResource) -> SensorResult:
+def file_sensor(
+    context: SensorEvaluationContext, object_store: ObjectStore, orders_db: WarehouseResource
+) -> SensorResult:
     """Request runs for the incoming orders files whose current version is not loaded yet.
 
     Loaded and rejected versions come from the orders ledger, so a cursor reset never
@@ -101,7 +118,9 @@ def file_sensor(context: SensorEvaluationContext, object_store: ObjectStore, ord
     finished = finished_run_keys(context, state)
     done_loaded, done_rejected = ledger.versions_of(state.keys_of(finished))
     given_up = state.finish(
-        finished, lambda key, etag: done_loaded.get(key) == etag or (key, etag) in done_rejected, now,
+        finished,
+        lambda key, etag: done_loaded.get(key) == etag or (key, etag) in done_rejected,
+        now,
     )
     for vid in given_up:
         context.log.warning(f"Giving up on {vid} after repeated failed runs; the daily catch-up run will try again.")
@@ -140,5 +159,7 @@ def _sweep(store: ObjectStore, position: str | None):
     return sweep(
         lambda after: store.list_objects(INCOMING_PREFIX, start_after=after),
         lambda: store.list_objects(INCOMING_PREFIX),
-        position, MAX_OBJECTS_PER_TICK, LIST_BUDGET_SECONDS,
+        position,
+        MAX_OBJECTS_PER_TICK,
+        LIST_BUDGET_SECONDS,
     )

@@ -17,6 +17,9 @@ def negative_total_dates(summary: pd.DataFrame) -> list[str]:
 def duplicate_check(asset_key: str, check_name: str, duplicates: list[str]) -> AssetCheckResult:
     """Passed when no file of the run has an order_id twice in the store."""
     return AssetCheckResult(
-        asset_key=asset_key, check_name=check_name, passed=not duplicates, severity=AssetCheckSeverity.ERROR,
+        asset_key=asset_key,
+        check_name=check_name,
+        passed=not duplicates,
+        severity=AssetCheckSeverity.ERROR,
         metadata={"duplicate_count": len(duplicates), "examples": MetadataValue.json(duplicates[:20])},
     )

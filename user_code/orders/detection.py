@@ -38,8 +38,9 @@ def version_id(key: str, etag: str) -> str:
     return f"{key}@{etag}"
 
 
-def sweep(objects_after, objects_from_start, position: str | None, max_objects: int, budget_s: float,
-          clock=time.monotonic) -> tuple[list[list[StoredObject]], str | None]:
+def sweep(
+    objects_after, objects_from_start, position: str | None, max_objects: int, budget_s: float, clock=time.monotonic
+) -> tuple[list[list[StoredObject]], str | None]:
     """Objects of one tick, as key-ordered segments, and where the next tick carries on.
 
     ``objects_after(position)`` and ``objects_from_start()`` iterate the prefix in key order.
@@ -115,8 +116,11 @@ class SensorState:
         return cls(data.get("position"), data.get("in_flight", {}), data.get("retries", {}))
 
     def dump(self) -> str:
-        return json.dumps({"position": self.position, "in_flight": self.in_flight, "retries": self.retries},
-                          separators=(",", ":"), sort_keys=True)
+        return json.dumps(
+            {"position": self.position, "in_flight": self.in_flight, "retries": self.retries},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
 
     def in_flight_versions(self) -> set[str]:
         return {version_id(k, e) for batch in self.in_flight.values() for k, e in batch["files"].items()}
@@ -163,5 +167,6 @@ class SensorState:
         return run_key
 
     def keys_of(self, run_keys: Iterable[str]) -> list[str]:
-        return sorted({key for run_key in run_keys if run_key in self.in_flight
-                       for key in self.in_flight[run_key]["files"]})
+        return sorted(
+            {key for run_key in run_keys if run_key in self.in_flight for key in self.in_flight[run_key]["files"]}
+        )

@@ -19,12 +19,26 @@ import pyarrow.parquet as pq
 
 from ..io_managers import to_parquet_bytes
 from ..resources import ObjectNotFound, ObjectStore, StoredObject
-from .logic import DUPLICATE_ORDER_ID, REASON, REASONS, SOURCE_FILE, MalformedOrdersFile, split_orders, stream_orders_csv
+from .logic import (
+    DUPLICATE_ORDER_ID,
+    REASON,
+    REASONS,
+    SOURCE_FILE,
+    MalformedOrdersFile,
+    split_orders,
+    stream_orders_csv,
+)
 from .detection import plan_batches
 from .schema import ORDER_COLUMNS
 from .ledger import VALID_SCHEMA, FileRows, OrdersLedger
 from .storage import (
-    INCOMING_PREFIX, ROW_NO, RejectedOrdersFile, download_incoming, is_orders_csv, quarantine_key, staging_key,
+    INCOMING_PREFIX,
+    ROW_NO,
+    RejectedOrdersFile,
+    download_incoming,
+    is_orders_csv,
+    quarantine_key,
+    staging_key,
     with_provenance,
 )
 
@@ -54,7 +68,8 @@ def check_requested_keys(keys: list[str]) -> list[str]:
     return [
         f"object_keys[{i}] is not an incoming orders file (expected {INCOMING_PREFIX}<name>.csv; "
         "the value is not shown because run config values can come from the environment)"
-        for i, key in enumerate(keys) if not is_orders_csv(key)
+        for i, key in enumerate(keys)
+        if not is_orders_csv(key)
     ]
 
 
@@ -67,8 +82,14 @@ def pending_incoming(store: ObjectStore, ledger: OrdersLedger) -> list[str]:
     return [o.key for o in objects if loaded.get(o.key) != o.etag and (o.key, o.etag) not in rejected]
 
 
-def ingest(store: ObjectStore, ledger: OrdersLedger, keys: list[str], run_id: str, max_file_bytes: int,
-           log: Callable[[str], None] = lambda message: None) -> IngestReport:
+def ingest(
+    store: ObjectStore,
+    ledger: OrdersLedger,
+    keys: list[str],
+    run_id: str,
+    max_file_bytes: int,
+    log: Callable[[str], None] = lambda message: None,
+) -> IngestReport:
     """Ingest ``keys`` (valid orders keys), committing one bounded batch at a time.
 
     Each file is streamed through in blocks of ``BLOCK_BYTES``: parsed, cleaned, and written
@@ -85,8 +106,10 @@ def ingest(store: ObjectStore, ledger: OrdersLedger, keys: list[str], run_id: st
             report.problems.append(f"{key}: does not exist (any more) in the object store")
     with tempfile.TemporaryDirectory(prefix="orders-run-") as work:
         for batch in plan_batches(sizes, MAX_BATCH_FILES, MAX_BATCH_BYTES):
-            files = [_read_one(store, ledger, item, run_id, max_file_bytes, report, quarantined, Path(work))
-                     for item in batch]
+            files = [
+                _read_one(store, ledger, item, run_id, max_file_bytes, report, quarantined, Path(work))
+                for item in batch
+            ]
             result = ledger.commit([f for f in files if f], run_id)
             report.loaded.update(result.loaded)
             report.already_loaded += result.already_loaded
@@ -105,8 +128,16 @@ def ingest(store: ObjectStore, ledger: OrdersLedger, keys: list[str], run_id: st
     return report
 
 
-def _read_one(store: ObjectStore, ledger: OrdersLedger, item: StoredObject, run_id: str, cap: int,
-              report: IngestReport, quarantined: list[pa.Table], work: Path) -> FileRows | None:
+def _read_one(
+    store: ObjectStore,
+    ledger: OrdersLedger,
+    item: StoredObject,
+    run_id: str,
+    cap: int,
+    report: IngestReport,
+    quarantined: list[pa.Table],
+    work: Path,
+) -> FileRows | None:
     """Fetch, stage and clean one file; its valid rows go to a local Parquet file to load."""
     try:
         version, csv_path = download_incoming(store, item.key, cap, work)
@@ -120,8 +151,11 @@ def _read_one(store: ObjectStore, ledger: OrdersLedger, item: StoredObject, run_
                 typed, bad = split_orders(chunk)
                 loading.write(typed.select(LOADED_COLUMNS))
                 if bad.num_rows:
-                    dropped.append(bad.set_column(bad.schema.get_field_index(SOURCE_FILE), SOURCE_FILE,
-                                                  bad[SOURCE_FILE].cast(pa.string())))
+                    dropped.append(
+                        bad.set_column(
+                            bad.schema.get_field_index(SOURCE_FILE), SOURCE_FILE, bad[SOURCE_FILE].cast(pa.string())
+                        )
+                    )
         csv_path.unlink()
     except RejectedOrdersFile as exc:
         ledger.reject(exc.version.key, exc.version.etag, str(exc), run_id)

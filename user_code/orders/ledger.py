@@ -49,7 +49,8 @@ ROW_COLUMNS = ["source_key", "row_no", "order_id", "date", "customer_id", "amoun
 
 metadata = sa.MetaData()
 files_table = sa.Table(
-    "orders_files", metadata,
+    "orders_files",
+    metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("etag", sa.Text, nullable=False),
     sa.Column("last_modified", sa.DateTime, nullable=False),
@@ -59,7 +60,8 @@ files_table = sa.Table(
     sa.Column("ingested_at", sa.DateTime, nullable=False),
 )
 rejected_table = sa.Table(
-    "orders_rejected", metadata,
+    "orders_rejected",
+    metadata,
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("etag", sa.Text, primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
@@ -67,7 +69,8 @@ rejected_table = sa.Table(
     sa.Column("rejected_at", sa.DateTime, nullable=False),
 )
 rows_table = sa.Table(
-    "orders_rows", metadata,
+    "orders_rows",
+    metadata,
     sa.Column("source_key", sa.Text, primary_key=True),
     sa.Column("row_no", sa.BigInteger, primary_key=True),
     sa.Column("order_id", sa.Text, nullable=False, index=True),
@@ -78,7 +81,8 @@ rows_table = sa.Table(
     sa.Column("source_modified", sa.DateTime, nullable=False),
 )
 summary_table = sa.Table(
-    "orders_summary_by_date", metadata,
+    "orders_summary_by_date",
+    metadata,
     sa.Column("date", sa.Date, primary_key=True),
     sa.Column("total_amount", sa.Numeric, nullable=False),
     sa.Column("total_quantity", sa.BigInteger, nullable=False),
@@ -117,10 +121,16 @@ ON CONFLICT (date) DO UPDATE SET
 _TEMP_TABLES = ("batch_rows", "batch_duplicates", "affected_ids", "prior_rows", "winners_before", "winners_after")
 
 
-VALID_SCHEMA = pa.schema([
-    ("order_id", pa.string()), ("date", pa.date32()), ("customer_id", pa.string()),
-    ("amount", pa.float64()), ("quantity", pa.int64()), ("row_no", pa.int64()),
-])
+VALID_SCHEMA = pa.schema(
+    [
+        ("order_id", pa.string()),
+        ("date", pa.date32()),
+        ("customer_id", pa.string()),
+        ("amount", pa.float64()),
+        ("quantity", pa.int64()),
+        ("row_no", pa.int64()),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -210,10 +220,16 @@ class OrdersLedger:
     def reject(self, key: str, etag: str, reason: str, run_id: str) -> None:
         with self.locked() as conn:
             conn.execute(rejected_table.delete().where(rejected_table.c.key == key, rejected_table.c.etag == etag))
-            conn.execute(rejected_table.insert(), {
-                "key": key, "etag": etag, "reason": reason, "run_id": run_id,
-                "rejected_at": _naive_utc(dt.datetime.now(dt.timezone.utc)),
-            })
+            conn.execute(
+                rejected_table.insert(),
+                {
+                    "key": key,
+                    "etag": etag,
+                    "reason": reason,
+                    "run_id": run_id,
+                    "rejected_at": _naive_utc(dt.datetime.now(dt.timezone.utc)),
+                },
+            )
 
     # --- loading -------------------------------------------------------------------------
     def commit(self, files: list[FileRows], run_id: str) -> CommitResult:
@@ -221,49 +237,80 @@ class OrdersLedger:
         in one transaction. Versions already loaded are skipped, so a retried or repeated
         run ingests nothing twice."""
         with self.locked() as conn:
-            current: dict[str, str] = {key: etag for key, etag in conn.execute(
-                sa.select(files_table.c.key, files_table.c.etag)
-                .where(files_table.c.key.in_([f.key for f in files]))
-            )} if files else {}
+            current: dict[str, str] = (
+                {
+                    key: etag
+                    for key, etag in conn.execute(
+                        sa.select(files_table.c.key, files_table.c.etag).where(
+                            files_table.c.key.in_([f.key for f in files])
+                        )
+                    )
+                }
+                if files
+                else {}
+            )
             fresh = [f for f in files if current.get(f.key) != f.etag]
             skipped = [f.key for f in files if current.get(f.key) == f.etag]
             if not fresh:
                 return CommitResult({}, skipped, 0)
             keys = [f.key for f in fresh]
             self._drop_temp_tables(conn)
-            conn.execute(sa.text(
-                "CREATE TEMP TABLE batch_rows (source_key TEXT, row_no BIGINT, order_id TEXT, date DATE, "
-                "customer_id TEXT, amount NUMERIC, quantity BIGINT, source_modified TIMESTAMP)"
-            ))
+            conn.execute(
+                sa.text(
+                    "CREATE TEMP TABLE batch_rows (source_key TEXT, row_no BIGINT, order_id TEXT, date DATE, "
+                    "customer_id TEXT, amount NUMERIC, quantity BIGINT, source_modified TIMESTAMP)"
+                )
+            )
             self._load_rows(conn, fresh)
             duplicates = self._drop_duplicates_across_blocks(conn, [f.key for f in fresh if f.blocks > 1])
-            loaded: dict[str, int] = {key: int(n) for key, n in conn.execute(
-                sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key"))}
+            loaded: dict[str, int] = {
+                key: int(n)
+                for key, n in conn.execute(sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key"))
+            }
             in_keys: sa.BindParameter = sa.bindparam("keys", expanding=True)
-            conn.execute(sa.text(
-                "CREATE TEMP TABLE affected_ids AS"
-                " SELECT order_id FROM orders_rows WHERE source_key IN :keys"
-                " UNION SELECT order_id FROM batch_rows"
-            ).bindparams(in_keys), {"keys": keys})
+            conn.execute(
+                sa.text(
+                    "CREATE TEMP TABLE affected_ids AS"
+                    " SELECT order_id FROM orders_rows WHERE source_key IN :keys"
+                    " UNION SELECT order_id FROM batch_rows"
+                ).bindparams(in_keys),
+                {"keys": keys},
+            )
             conn.execute(sa.text(_PRIOR_ROWS))
             conn.execute(sa.text(_WINNERS.format(name="winners_before", rows="SELECT * FROM prior_rows")))
             self._winners_after(conn, keys)
-            conn.execute(sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys})
-            conn.execute(sa.text(f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
-                                 f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"))
+            conn.execute(
+                sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys}
+            )
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
+                    f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"
+                )
+            )
             self._refresh_statistics(conn, sum(loaded.values()))
-            dates = conn.execute(sa.text(
-                "SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d"
-            )).scalar_one()
+            dates = conn.execute(
+                sa.text("SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d")
+            ).scalar_one()
             conn.execute(sa.text(_APPLY_DELTA))
             conn.execute(sa.text("DELETE FROM orders_summary_by_date WHERE order_count = 0"))
             now = _naive_utc(dt.datetime.now(dt.timezone.utc))
             conn.execute(files_table.delete().where(files_table.c.key.in_(keys)))
-            conn.execute(files_table.insert(), [
-                {"key": f.key, "etag": f.etag, "last_modified": _naive_utc(f.last_modified), "size": f.size,
-                 "row_count": int(loaded.get(f.key, 0)), "run_id": run_id, "ingested_at": now}
-                for f in fresh
-            ])
+            conn.execute(
+                files_table.insert(),
+                [
+                    {
+                        "key": f.key,
+                        "etag": f.etag,
+                        "last_modified": _naive_utc(f.last_modified),
+                        "size": f.size,
+                        "row_count": int(loaded.get(f.key, 0)),
+                        "run_id": run_id,
+                        "ingested_at": now,
+                    }
+                    for f in fresh
+                ],
+            )
             self._drop_temp_tables(conn)
         return CommitResult({f.key: int(loaded.get(f.key, 0)) for f in fresh}, skipped, int(dates), duplicates)
 
@@ -273,14 +320,19 @@ class OrdersLedger:
         file holds (the usual new file) is its own winners: ``batch_rows`` already has one
         row per order_id and file, so the ranking's sort is skipped."""
         others = f"SELECT {_ROW_FIELDS} FROM prior_rows WHERE source_key NOT IN :keys"
-        shared = conn.execute(sa.text(f"SELECT EXISTS ({others})").bindparams(sa.bindparam("keys", expanding=True)),
-                              {"keys": keys}).scalar_one()
+        shared = conn.execute(
+            sa.text(f"SELECT EXISTS ({others})").bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys}
+        ).scalar_one()
         if len(keys) == 1 and not shared:
-            conn.execute(sa.text("CREATE TEMP TABLE winners_after AS SELECT order_id, date, amount, quantity FROM batch_rows"))
+            conn.execute(
+                sa.text("CREATE TEMP TABLE winners_after AS SELECT order_id, date, amount, quantity FROM batch_rows")
+            )
             return
         rows = f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_rows"
-        conn.execute(sa.text(_WINNERS.format(name="winners_after", rows=rows)).bindparams(sa.bindparam("keys", expanding=True)),
-                     {"keys": keys})
+        conn.execute(
+            sa.text(_WINNERS.format(name="winners_after", rows=rows)).bindparams(sa.bindparam("keys", expanding=True)),
+            {"keys": keys},
+        )
 
     def _drop_duplicates_across_blocks(self, conn: sa.Connection, keys: list[str]) -> pa.Table | None:
         """Within each of these files, keep only the last row of each order_id (the
@@ -290,26 +342,37 @@ class OrdersLedger:
         # One aggregate pass finds the few ids that occur in more than one block, then one
         # pass drops their earlier rows (a hash semi-join against that small table): no index
         # on the batch, no per-row lookups (5 M rows: 17 s before with an index, benchmarks/NOTES.md).
-        conn.execute(sa.text(
-            "CREATE TEMP TABLE batch_duplicates AS SELECT source_key, order_id, MAX(row_no) AS last_row_no"
-            " FROM batch_rows WHERE source_key IN :keys GROUP BY source_key, order_id HAVING COUNT(*) > 1"
-        ).bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys})
+        conn.execute(
+            sa.text(
+                "CREATE TEMP TABLE batch_duplicates AS SELECT source_key, order_id, MAX(row_no) AS last_row_no"
+                " FROM batch_rows WHERE source_key IN :keys GROUP BY source_key, order_id HAVING COUNT(*) > 1"
+            ).bindparams(sa.bindparam("keys", expanding=True)),
+            {"keys": keys},
+        )
         conn.execute(sa.text("ANALYZE batch_duplicates"))
-        dropped = conn.execute(sa.text(
-            "DELETE FROM batch_rows WHERE EXISTS (SELECT 1 FROM batch_duplicates d"
-            " WHERE d.source_key = batch_rows.source_key AND d.order_id = batch_rows.order_id"
-            " AND batch_rows.row_no < d.last_row_no) "
-            "RETURNING source_key, row_no, order_id, date, customer_id, amount, quantity"
-        )).mappings().all()
+        dropped = (
+            conn.execute(
+                sa.text(
+                    "DELETE FROM batch_rows WHERE EXISTS (SELECT 1 FROM batch_duplicates d"
+                    " WHERE d.source_key = batch_rows.source_key AND d.order_id = batch_rows.order_id"
+                    " AND batch_rows.row_no < d.last_row_no) "
+                    "RETURNING source_key, row_no, order_id, date, customer_id, amount, quantity"
+                )
+            )
+            .mappings()
+            .all()
+        )
         text = ["order_id", "date", "customer_id", "amount", "quantity"]
         frame = pd.DataFrame(dropped, columns=["source_key", "row_no", *text])
         frame[text] = frame[text].astype(str)
-        return pa.table({
-            **{c: pa.array(frame[c], pa.string()) for c in text},
-            "source_file": pa.array(frame["source_key"], pa.string()),
-            "row_no": pa.array(frame["row_no"], pa.int64()),
-            "reason": pa.array(["duplicate_order_id"] * len(frame), pa.string()),
-        })
+        return pa.table(
+            {
+                **{c: pa.array(frame[c], pa.string()) for c in text},
+                "source_file": pa.array(frame["source_key"], pa.string()),
+                "row_no": pa.array(frame["row_no"], pa.int64()),
+                "reason": pa.array(["duplicate_order_id"] * len(frame), pa.string()),
+            }
+        )
 
     def _refresh_statistics(self, conn: sa.Connection, inserted: int) -> None:
         """ANALYZE after a load that grew the table by a tenth or more, so that the winners
@@ -335,8 +398,9 @@ class OrdersLedger:
             for chunk in _csv_chunks(files):
                 cursor.copy_expert(f"COPY batch_rows ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", chunk)
             return
-        insert = sa.text(f"INSERT INTO batch_rows ({', '.join(ROW_COLUMNS)}) "
-                         f"VALUES ({', '.join(':' + c for c in ROW_COLUMNS)})")
+        insert = sa.text(
+            f"INSERT INTO batch_rows ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join(':' + c for c in ROW_COLUMNS)})"
+        )
         for f in files:
             for batch in _with_source(f):
                 records = batch.to_pylist()
@@ -364,11 +428,14 @@ class OrdersLedger:
             return []
         # MATERIALIZED: read the files' rows by primary key first, then group them (a sorted
         # scan of the order_id index would read the whole history).
-        rows = conn.execute(sa.text(
-            "WITH mine AS MATERIALIZED (SELECT source_key, order_id FROM orders_rows WHERE source_key IN :keys) "
-            "SELECT source_key, order_id FROM mine GROUP BY source_key, order_id HAVING COUNT(*) > 1 "
-            "ORDER BY source_key, order_id LIMIT 20"
-        ).bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys}).all()
+        rows = conn.execute(
+            sa.text(
+                "WITH mine AS MATERIALIZED (SELECT source_key, order_id FROM orders_rows WHERE source_key IN :keys) "
+                "SELECT source_key, order_id FROM mine GROUP BY source_key, order_id HAVING COUNT(*) > 1 "
+                "ORDER BY source_key, order_id LIMIT 20"
+            ).bindparams(sa.bindparam("keys", expanding=True)),
+            {"keys": keys},
+        ).all()
         return [f"{key}: {order_id}" for key, order_id in rows]
 
 
@@ -377,16 +444,18 @@ def _with_source(f: FileRows) -> Iterator[pa.RecordBatch]:
     modified = pa.scalar(_naive_utc(f.last_modified), pa.timestamp("us"))
     for rows in f.batches():
         n = rows.num_rows
-        yield pa.RecordBatch.from_pydict({
-            "source_key": pa.repeat(pa.scalar(f.key), n),
-            "row_no": rows["row_no"],
-            "order_id": rows["order_id"],
-            "date": rows["date"],
-            "customer_id": rows["customer_id"],
-            "amount": rows["amount"],
-            "quantity": rows["quantity"],
-            "source_modified": pa.repeat(modified, n),
-        })
+        yield pa.RecordBatch.from_pydict(
+            {
+                "source_key": pa.repeat(pa.scalar(f.key), n),
+                "row_no": rows["row_no"],
+                "order_id": rows["order_id"],
+                "date": rows["date"],
+                "customer_id": rows["customer_id"],
+                "amount": rows["amount"],
+                "quantity": rows["quantity"],
+                "source_modified": pa.repeat(modified, n),
+            }
+        )
 
 
 def _csv_chunks(files: Iterable[FileRows]) -> Iterator[io.BytesIO]:

@@ -45,8 +45,14 @@ MISSING_QUANTITY = "missing_quantity"
 INVALID_QUANTITY = "invalid_quantity"
 DUPLICATE_ORDER_ID = "duplicate_order_id"
 REASONS = (
-    MISSING_ORDER_ID, MISSING_DATE, INVALID_DATE, MISSING_AMOUNT, INVALID_AMOUNT,
-    MISSING_QUANTITY, INVALID_QUANTITY, DUPLICATE_ORDER_ID,
+    MISSING_ORDER_ID,
+    MISSING_DATE,
+    INVALID_DATE,
+    MISSING_AMOUNT,
+    INVALID_AMOUNT,
+    MISSING_QUANTITY,
+    INVALID_QUANTITY,
+    DUPLICATE_ORDER_ID,
 )
 
 _REASON_ARRAY = pa.array(REASONS, pa.string())
@@ -83,7 +89,9 @@ class CleanedOrders:
 # its order columns cost.
 _CONVERT = pacsv.ConvertOptions(
     column_types={column: pa.string() for column in ORDER_COLUMNS},
-    null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
+    null_values=[""],
+    strings_can_be_null=True,
+    quoted_strings_can_be_null=True,
     include_columns=ORDER_COLUMNS,
 )
 _READ_ERRORS = (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError)
@@ -161,7 +169,9 @@ def _header(source: CsvSource | io.BytesIO) -> list[str]:
 def _require_columns(found: list[str], name: str) -> None:
     missing = [column for column in ORDER_COLUMNS if column not in found]
     if missing:
-        raise MalformedOrdersFile(f"{name}: missing columns: {', '.join(missing)} (found: {', '.join(found) or 'none'})")
+        raise MalformedOrdersFile(
+            f"{name}: missing columns: {', '.join(missing)} (found: {', '.join(found) or 'none'})"
+        )
 
 
 def null_percentage(table: pa.Table) -> float:
@@ -232,7 +242,9 @@ def _parse_column(column: pa.ChunkedArray, parse: Callable[[pa.Array], pa.Array]
 
 
 _PARSERS: tuple[tuple[str, Callable[[pa.Array], pa.Array]], ...] = (
-    ("date", _parse_dates), ("amount", _parse_decimals), ("quantity", _parse_integers),
+    ("date", _parse_dates),
+    ("amount", _parse_decimals),
+    ("quantity", _parse_integers),
 )
 
 
@@ -267,7 +279,9 @@ def _last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray, keys: np.ndarray
     if len(rows) == 0:
         return rows
     if keys is None:
-        grouped = pa.table({"order_id": order_ids.take(pa.array(rows)), "row": rows}).group_by("order_id", use_threads=False)
+        grouped = pa.table({"order_id": order_ids.take(pa.array(rows)), "row": rows}).group_by(
+            "order_id", use_threads=False
+        )
         return np.sort(grouped.aggregate([("row", "max")])["row_max"].to_numpy())
     keys = keys[rows]
     low, high = int(keys.min()), int(keys.max())
@@ -361,9 +375,7 @@ def summarize_orders(cleaned: pd.DataFrame | pa.Table) -> pd.DataFrame:
         table = cleaned.select(columns)
     else:
         table = pa.Table.from_pandas(cleaned[columns], preserve_index=False)
-    summary = table.group_by("date").aggregate(
-        [("amount", "sum"), ("quantity", "sum"), ("order_id", "count")]
-    )
+    summary = table.group_by("date").aggregate([("amount", "sum"), ("quantity", "sum"), ("order_id", "count")])
     summary = summary.rename_columns(["date", "total_amount", "total_quantity", "order_count"])
     summary = summary.sort_by("date")
     frame = summary.to_pandas()

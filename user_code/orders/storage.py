@@ -63,7 +63,8 @@ def quarantine_key(run_id: str) -> str:
 
 def _check_size(version: StoredObject, cap: int) -> None:
     if version.size > cap:
-        raise RejectedOrdersFile(version, 
+        raise RejectedOrdersFile(
+            version,
             f"{version.key}: {version.size / 2**20:.1f} MB is over the {cap / 2**20:.0f} MB cap "
             f"({MAX_FILE_MB_VARIABLE}); it stays in the bucket. Split the file, or raise the cap "
             "together with the run containers' memory limit.",

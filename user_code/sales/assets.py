@@ -26,8 +26,12 @@ BY_PRODUCT = {PARTITION_EXPR: "product_id"}
 
 
 @asset(
-    group_name=GROUP, kinds={"sql", "pandas"}, partitions_def=DAILY_PARTITIONS,
-    backfill_policy=BackfillPolicy.single_run(), metadata=BY_DATE, retry_policy=NETWORK_RETRY_POLICY,
+    group_name=GROUP,
+    kinds={"sql", "pandas"},
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=BackfillPolicy.single_run(),
+    metadata=BY_DATE,
+    retry_policy=NETWORK_RETRY_POLICY,
 )
 def daily_sales(context: AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
     """The warehouse's sales of the run's days (one day, or a whole backfill range at once)."""
@@ -38,8 +42,12 @@ def daily_sales(context: AssetExecutionContext, warehouse: WarehouseResource) ->
 
 
 @asset(
-    group_name=GROUP, kinds={"pandas"}, partitions_def=DAILY_PARTITIONS,
-    backfill_policy=BackfillPolicy.single_run(), metadata=BY_DATE, retry_policy=NETWORK_RETRY_POLICY,
+    group_name=GROUP,
+    kinds={"pandas"},
+    partitions_def=DAILY_PARTITIONS,
+    backfill_policy=BackfillPolicy.single_run(),
+    metadata=BY_DATE,
+    retry_policy=NETWORK_RETRY_POLICY,
 )
 def daily_sales_summary(daily_sales: pd.DataFrame) -> pd.DataFrame:
     """Per date and product: revenue, quantity and number of sales."""
@@ -47,8 +55,12 @@ def daily_sales_summary(daily_sales: pd.DataFrame) -> pd.DataFrame:
 
 
 @asset(
-    group_name=GROUP, kinds={"sql", "pandas"}, partitions_def=PRODUCT_PARTITIONS,
-    backfill_policy=BackfillPolicy.single_run(), metadata=BY_PRODUCT, retry_policy=NETWORK_RETRY_POLICY,
+    group_name=GROUP,
+    kinds={"sql", "pandas"},
+    partitions_def=PRODUCT_PARTITIONS,
+    backfill_policy=BackfillPolicy.single_run(),
+    metadata=BY_PRODUCT,
+    retry_policy=NETWORK_RETRY_POLICY,
 )
 def product_metrics(context: AssetExecutionContext, warehouse: WarehouseResource) -> pd.DataFrame:
     """Per product: total revenue, quantity and number of days with sales."""

@@ -1,8 +1,16 @@
 """Jobs, the daily schedule and the product-partition sensor."""
 
 from dagster import (
-    AssetSelection, DefaultScheduleStatus, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult,
-    SkipReason, build_schedule_from_partitioned_job, define_asset_job, sensor,
+    AssetSelection,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    sensor,
 )
 
 from ..resources import WarehouseResource
@@ -15,7 +23,10 @@ product_metrics_job = define_asset_job("product_metrics_job", selection=AssetSel
 
 # Each day at 02:00 (SCHEDULE_TIMEZONE) the previous day's partition.
 daily_sales_schedule = build_schedule_from_partitioned_job(
-    daily_sales_job, name="daily_sales_schedule", hour_of_day=2, minute_of_hour=0,
+    daily_sales_job,
+    name="daily_sales_schedule",
+    hour_of_day=2,
+    minute_of_hour=0,
     default_status=DefaultScheduleStatus.RUNNING,
 )
 

@@ -8,7 +8,9 @@ SUMMARY_KEYS = ["date", "product_id"]
 def summarize_daily(sales: pd.DataFrame) -> pd.DataFrame:
     """One row per (date, product): revenue, quantity and number of sales."""
     summary = sales.groupby(SUMMARY_KEYS, sort=True, as_index=False).agg(
-        revenue=("revenue", "sum"), quantity=("quantity", "sum"), sales_count=("sale_id", "count"),
+        revenue=("revenue", "sum"),
+        quantity=("quantity", "sum"),
+        sales_count=("sale_id", "count"),
     )
     summary["revenue"] = summary["revenue"].round(2)
     return summary.astype({"revenue": "float64", "quantity": "int64", "sales_count": "int64"})

@@ -6,14 +6,16 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 products_table = sa.Table(
-    "products", metadata,
+    "products",
+    metadata,
     sa.Column("product_id", sa.Text, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("category", sa.Text, nullable=False),
     sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
 )
 sales_table = sa.Table(
-    "sales", metadata,
+    "sales",
+    metadata,
     sa.Column("sale_id", sa.BigInteger, primary_key=True),
     sa.Column("date", sa.Date, nullable=False, index=True),
     sa.Column("product_id", sa.Text, nullable=False, index=True),

@@ -14,8 +14,7 @@ from ..resources import WarehouseResource
 from .schema import SALES_COLUMNS
 
 SALES_BETWEEN = sa.text(
-    f"SELECT {', '.join(SALES_COLUMNS)} FROM sales "
-    "WHERE date >= :start AND date < :end ORDER BY date, sale_id"
+    f"SELECT {', '.join(SALES_COLUMNS)} FROM sales WHERE date >= :start AND date < :end ORDER BY date, sale_id"
 ).bindparams(sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date))
 
 PRODUCT_TOTALS = sa.text(
@@ -24,9 +23,7 @@ PRODUCT_TOTALS = sa.text(
     "WHERE product_id IN :product_ids GROUP BY product_id"
 ).bindparams(sa.bindparam("product_ids", type_=sa.Text, expanding=True))
 
-PRODUCT_IDS = sa.text(
-    "SELECT product_id FROM products UNION SELECT DISTINCT product_id FROM sales ORDER BY product_id"
-)
+PRODUCT_IDS = sa.text("SELECT product_id FROM products UNION SELECT DISTINCT product_id FROM sales ORDER BY product_id")
 
 
 def sales_between(warehouse: WarehouseResource, start: dt.date, end: dt.date) -> pd.DataFrame:

@@ -36,10 +36,16 @@ def _part(index: int):
         values = np.random.default_rng(index).random(PART_ROWS)
         host = socket.gethostname()
         context.add_output_metadata({"host": host})
-        return pd.DataFrame({
-            "part": [index], "host": [host], "rows": [PART_ROWS], "sum": [float(values.sum())],
-            "started": [started], "finished": [time.time()],
-        })
+        return pd.DataFrame(
+            {
+                "part": [index],
+                "host": [host],
+                "rows": [PART_ROWS],
+                "sum": [float(values.sum())],
+                "started": [started],
+                "finished": [time.time()],
+            }
+        )
 
     scale_part.__doc__ = f"Part {index} of the fan-out: an aggregate of {PART_ROWS:,} numbers and the host that ran it."
     return scale_part
@@ -48,8 +54,12 @@ def _part(index: int):
 SCALE_PARTS = [_part(index) for index in range(PARTS)]
 
 
-@asset(group_name=GROUP, kinds={"pandas"}, retry_policy=NETWORK_RETRY_POLICY,
-       ins={part_name(index): AssetIn() for index in range(PARTS)})
+@asset(
+    group_name=GROUP,
+    kinds={"pandas"},
+    retry_policy=NETWORK_RETRY_POLICY,
+    ins={part_name(index): AssetIn() for index in range(PARTS)},
+)
 def scale_total(context: AssetExecutionContext, **parts: pd.DataFrame) -> pd.DataFrame:
     """Every part, one row each, with the host that ran it; the host of this step in metadata."""
     frame = pd.concat([parts[part_name(index)] for index in range(PARTS)], ignore_index=True)

@@ -4,8 +4,14 @@ import time
 
 from user_code.alerts.delivery import AlertWebhook
 
-ALERT = {"id": "run_failure:1", "title": "Run failed: j", "summary": "boom", "url": "http://ui/runs/1",
-         "time": "2027-01-15T08:00:00+00:00", "job": "j"}
+ALERT = {
+    "id": "run_failure:1",
+    "title": "Run failed: j",
+    "summary": "boom",
+    "url": "http://ui/runs/1",
+    "time": "2027-01-15T08:00:00+00:00",
+    "job": "j",
+}
 
 
 def hook(url: str, **settings) -> AlertWebhook:

@@ -5,8 +5,19 @@ import time
 
 import pytest
 from dagster import (
-    AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, Definitions, Failure, FreshnessPolicy,
-    MaterializeResult, asset, build_sensor_context, define_asset_job, instance_for_test, materialize,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    Definitions,
+    Failure,
+    FreshnessPolicy,
+    MaterializeResult,
+    asset,
+    build_sensor_context,
+    define_asset_job,
+    instance_for_test,
+    materialize,
 )
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
@@ -19,19 +30,28 @@ BAD_KEY = "incoming/orders/20270115T080000-bad.csv"
 
 @asset
 def ingest_one():
-    raise Failure(description=f"1 file(s) could not be ingested (the others were): {BAD_KEY}: missing columns: amount",
-                  allow_retries=False)
+    raise Failure(
+        description=f"1 file(s) could not be ingested (the others were): {BAD_KEY}: missing columns: amount",
+        allow_retries=False,
+    )
 
 
-@asset(check_specs=[AssetCheckSpec("looks_ok", asset="watched", blocking=False),
-                    AssetCheckSpec("must_be_ok", asset="watched", blocking=True)],
-       freshness_policy=FreshnessPolicy.time_window(fail_window=__import__("datetime").timedelta(minutes=60)))
+@asset(
+    check_specs=[
+        AssetCheckSpec("looks_ok", asset="watched", blocking=False),
+        AssetCheckSpec("must_be_ok", asset="watched", blocking=True),
+    ],
+    freshness_policy=FreshnessPolicy.time_window(fail_window=__import__("datetime").timedelta(minutes=60)),
+)
 def watched():
-    yield MaterializeResult(check_results=[
-        AssetCheckResult(check_name="looks_ok", passed=False, severity=AssetCheckSeverity.WARN,
-                         description="3 rows look odd"),
-        AssetCheckResult(check_name="must_be_ok", passed=True),
-    ])
+    yield MaterializeResult(
+        check_results=[
+            AssetCheckResult(
+                check_name="looks_ok", passed=False, severity=AssetCheckSeverity.WARN, description="3 rows look odd"
+            ),
+            AssetCheckResult(check_name="must_be_ok", passed=True),
+        ]
+    )
 
 
 WATCHED_DEFS = Definitions(assets=[watched], jobs=[define_asset_job("watched_job", [watched])])
@@ -44,16 +64,21 @@ def instance():
 
 
 def fail_a_run(instance, tags=None) -> str:
-    result = materialize([ingest_one], instance=instance, raise_on_error=False,
-                         tags={"orders/first_key": BAD_KEY, "orders/files": "1", **(tags or {})})
+    result = materialize(
+        [ingest_one],
+        instance=instance,
+        raise_on_error=False,
+        tags={"orders/first_key": BAD_KEY, "orders/files": "1", **(tags or {})},
+    )
     assert not result.success
     return result.run_id
 
 
 def tick(sensor, instance, cursor, url, repository_def=None, **settings):
     webhook = AlertWebhook(url=url, backoff_seconds=0.05, **settings)
-    with build_sensor_context(instance=instance, cursor=cursor, resources={"alert_webhook": webhook},
-                              repository_def=repository_def) as context:
+    with build_sensor_context(
+        instance=instance, cursor=cursor, resources={"alert_webhook": webhook}, repository_def=repository_def
+    ) as context:
         return sensor(context)
 
 
@@ -97,8 +122,10 @@ def test_an_alert_the_webhook_refuses_does_not_hold_up_the_others(instance, webh
     webhook.answers = [400]
     result = tick(run_failure_alerts, instance, cursor, webhook.url)
     assert [(r["body"]["run_id"], r["answer"]) for r in webhook.received] == [(first, 400), (second, 200)]
-    assert result.skip_reason.skip_message == "1 alert(s) sent, 1 pending (last error: " \
+    assert (
+        result.skip_reason.skip_message == "1 alert(s) sent, 1 pending (last error: "
         f"http://127.0.0.1:{webhook.server.server_address[1]}: HTTP 400)."
+    )
 
 
 def test_a_tick_never_takes_longer_than_its_budget(instance, webhook, monkeypatch):
@@ -145,7 +172,8 @@ def test_a_failed_non_blocking_check_alerts_once(instance, webhook):
     result = tick(asset_alerts, instance, cursor, webhook.url, repository)
     bodies = [r["body"] for r in webhook.received]
     assert [(b["alert"], b["check"], b["severity"], b["summary"]) for b in bodies] == [
-        ("asset_check_failure", "looks_ok", "WARN", "3 rows look odd")]
+        ("asset_check_failure", "looks_ok", "WARN", "3 rows look odd")
+    ]
     assert bodies[0]["url"].startswith("http://localhost:3000/runs/")
     tick(asset_alerts, instance, result.cursor, webhook.url, repository)
     assert len(webhook.received) == 1
@@ -155,8 +183,11 @@ def test_an_asset_that_turns_stale_alerts_once_per_breach(instance, webhook):
     repository = WATCHED_DEFS.get_repository_def()
 
     def change(new, previous):
-        instance.report_runless_asset_event(FreshnessStateChange(
-            key=AssetKey("watched"), new_state=new, previous_state=previous, state_change_timestamp=time.time()))
+        instance.report_runless_asset_event(
+            FreshnessStateChange(
+                key=AssetKey("watched"), new_state=new, previous_state=previous, state_change_timestamp=time.time()
+            )
+        )
 
     cursor = tick(asset_alerts, instance, None, webhook.url, repository).cursor
     change(FreshnessState.PASS, FreshnessState.UNKNOWN)
@@ -167,7 +198,8 @@ def test_an_asset_that_turns_stale_alerts_once_per_breach(instance, webhook):
     cursor = tick(asset_alerts, instance, cursor, webhook.url, repository).cursor
     assert [(r["body"]["alert"], r["body"]["asset"]) for r in webhook.received] == [("freshness_failure", "watched")]
     assert webhook.received[0]["body"]["summary"] == (
-        "watched breaks its freshness policy: a materialization at least every 60 minutes.")
+        "watched breaks its freshness policy: a materialization at least every 60 minutes."
+    )
     change(FreshnessState.PASS, FreshnessState.FAIL)
     change(FreshnessState.FAIL, FreshnessState.PASS)  # a second breach: a second alert
     tick(asset_alerts, instance, cursor, webhook.url, repository)

@@ -22,8 +22,9 @@ def run_orders(resources: dict, keys: list[str] | None = None, raise_on_error: b
 
 
 def output_metadata(result, asset_name: str) -> dict:
-    [materialization] = [m for m in result.get_asset_materialization_events()
-                         if m.asset_key.to_user_string() == asset_name]
+    [materialization] = [
+        m for m in result.get_asset_materialization_events() if m.asset_key.to_user_string() == asset_name
+    ]
     return {key: value.value for key, value in materialization.materialization.metadata.items()}
 
 

@@ -23,7 +23,9 @@ def reference_summary(*csvs: bytes) -> pd.DataFrame:
     frame = frame.dropna(subset=["order_id", "date", "amount", "quantity"])
     frame = frame.drop_duplicates("order_id", keep="last")
     summary = frame.groupby(frame["date"].dt.date).agg(
-        total_amount=("amount", "sum"), total_quantity=("quantity", "sum"), order_count=("order_id", "count"),
+        total_amount=("amount", "sum"),
+        total_quantity=("quantity", "sum"),
+        order_count=("order_id", "count"),
     )
     return summary.reset_index().astype({"total_quantity": "int64", "order_count": "int64"})
 
@@ -34,5 +36,7 @@ def assert_summary_equal(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(
         actual[["date", "total_amount", "total_quantity", "order_count"]],
         expected[["date", "total_amount", "total_quantity", "order_count"]],
-        check_exact=False, rtol=1e-9, check_dtype=False,
+        check_exact=False,
+        rtol=1e-9,
+        check_dtype=False,
     )

@@ -18,13 +18,13 @@ from .helpers import assert_summary_equal, csv_bytes, reference_summary
 DIRTY = csv_bytes(
     "1,2023-01-01,10,10.00,1",
     "2,2023-01-01,11,20.00,2",
-    ",2023-01-01,12,5.00,1",          # missing order_id
-    "3,,13,5.00,1",                   # missing date
-    "4,2023-01-02,14,,1",             # missing amount
-    "5,2023-02-30,15,5.00,1",         # invalid date
-    "6,2023-01-02,16,n/a,1",          # invalid amount
-    "7,2023-01-02,17,5.00,three",     # invalid quantity
-    "2,2023-01-02,11,30.00,3",        # duplicate of 2: this one wins
+    ",2023-01-01,12,5.00,1",  # missing order_id
+    "3,,13,5.00,1",  # missing date
+    "4,2023-01-02,14,,1",  # missing amount
+    "5,2023-02-30,15,5.00,1",  # invalid date
+    "6,2023-01-02,16,n/a,1",  # invalid amount
+    "7,2023-01-02,17,5.00,three",  # invalid quantity
+    "2,2023-01-02,11,30.00,3",  # duplicate of 2: this one wins
 )
 
 
@@ -50,9 +50,15 @@ def test_orders_step_on_s3(s3_resources, s3_store):
 
     cleaned = output_metadata(result, "cleaned_orders")
     assert {k: v for k, v in cleaned.items() if k.startswith("dropped_")} == {
-        "dropped_missing_order_id": 1, "dropped_missing_date": 1, "dropped_invalid_date": 1,
-        "dropped_missing_amount": 1, "dropped_invalid_amount": 1, "dropped_missing_quantity": 0,
-        "dropped_invalid_quantity": 1, "dropped_duplicate_order_id": 1, "dropped_total": 7,
+        "dropped_missing_order_id": 1,
+        "dropped_missing_date": 1,
+        "dropped_invalid_date": 1,
+        "dropped_missing_amount": 1,
+        "dropped_invalid_amount": 1,
+        "dropped_missing_quantity": 0,
+        "dropped_invalid_quantity": 1,
+        "dropped_duplicate_order_id": 1,
+        "dropped_total": 7,
     }
     assert cleaned["dagster/row_count"] == 2 and cleaned["loaded_files"] == {key: 2}
     assert cleaned["dagster/uri"].startswith("postgresql+psycopg2://postgres@127.0.0.1:")
@@ -74,7 +80,8 @@ def test_orders_step_on_s3(s3_resources, s3_store):
     assert summary_meta["dagster/uri"] == f"s3://{s3_store.bucket}/lake/orders_summary.parquet"
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {
-        "cleaned_orders_unique_order_id": True, "orders_summary_not_empty": True,
+        "cleaned_orders_unique_order_id": True,
+        "orders_summary_not_empty": True,
         "orders_summary_no_negative_totals": True,
     }
 
@@ -113,19 +120,19 @@ def test_a_reupload_replaces_that_files_rows(s3_resources, s3_store):
 
 def test_the_later_upload_wins_whatever_the_names(s3_resources, s3_store):
     store = s3_store
-    put_csv(store, "zzz.csv", csv_bytes("1,2023-01-01,1,10,1"))   # uploaded first, sorts last
+    put_csv(store, "zzz.csv", csv_bytes("1,2023-01-01,1,10,1"))  # uploaded first, sorts last
     time.sleep(1.1)  # S3 LastModified has one-second resolution
     late = put_csv(store, "aaa.csv", csv_bytes("1,2023-01-05,1,99,3"))
     run_orders(s3_resources)
     assert summary_of(store)["date"].astype(str).tolist() == ["2023-01-05"] and totals(store) == [[99.0, 3, 1]]
 
     time.sleep(1.1)
-    put_csv(store, "zzz.csv", csv_bytes("1,2023-01-02,1,20,2"))   # re-uploaded: now the later one
+    put_csv(store, "zzz.csv", csv_bytes("1,2023-01-02,1,20,2"))  # re-uploaded: now the later one
     run_orders(s3_resources)
     assert summary_of(store)["date"].astype(str).tolist() == ["2023-01-02"] and totals(store) == [[20.0, 2, 1]]
 
     time.sleep(1.1)
-    put_csv(store, "zzz.csv", csv_bytes("2,2023-01-02,1,1,1"))    # withdraws 1: aaa.csv's row is back
+    put_csv(store, "zzz.csv", csv_bytes("2,2023-01-02,1,1,1"))  # withdraws 1: aaa.csv's row is back
     run_orders(s3_resources)
     assert totals(store) == [[1.0, 1, 1], [99.0, 3, 1]]
     assert late in OrdersLedger(s3_resources["orders_db"]).versions_of([late])[0]

@@ -7,8 +7,13 @@ from contextlib import contextmanager
 
 import pytest
 from dagster import (
-    DagsterInstance, DagsterRun, DagsterRunStatus, DefaultScheduleStatus, DefaultSensorStatus,
-    build_schedule_context, build_sensor_context,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    build_schedule_context,
+    build_sensor_context,
 )
 
 from user_code.variables import ConfigurationError
@@ -116,7 +121,10 @@ def test_a_burst_is_batched(s3_resources, s3_store):
 def test_batches_are_bounded_by_bytes():
     items = [obj("a", 60), obj("b", 60), obj("c", 10), obj("d", 200), obj("e", 1)]
     assert [[o.key for o in b] for b in plan_batches(items, max_files=10, max_bytes=100)] == [
-        ["a"], ["b", "c"], ["d"], ["e"],
+        ["a"],
+        ["b", "c"],
+        ["d"],
+        ["e"],
     ]
     assert plan_batches([], 10, 100) == []
 
@@ -142,8 +150,9 @@ def test_sweep_visits_every_object_within_budgeted_ticks():
 
 def test_sweep_stops_at_its_time_budget():
     clock = iter(range(100)).__next__  # one "second" per call
-    segments, position = sweep(lambda p: iter(()), lambda: (obj(f"k{i}") for i in range(50)), None,
-                               max_objects=1_000, budget_s=3, clock=clock)
+    segments, position = sweep(
+        lambda p: iter(()), lambda: (obj(f"k{i}") for i in range(50)), None, max_objects=1_000, budget_s=3, clock=clock
+    )
     assert sum(map(len, segments)) == 4 and position == "k3"
 
 
@@ -177,8 +186,11 @@ def test_the_sensor_retries_the_files_of_a_failed_run(s3_resources, s3_store):
     with DagsterInstance.ephemeral() as instance:
         first = tick(s3_resources, instance=instance)
         [request] = first.run_requests
-        instance.add_run(DagsterRun(job_name="daily_pipeline", status=DagsterRunStatus.FAILURE,
-                                    tags={"dagster/run_key": request.run_key}))
+        instance.add_run(
+            DagsterRun(
+                job_name="daily_pipeline", status=DagsterRunStatus.FAILURE, tags={"dagster/run_key": request.run_key}
+            )
+        )
         state = SensorState.parse(tick(s3_resources, first.cursor, instance).cursor)
         assert state.in_flight == {} and list(state.retries) == [f"{key}@{s3_store.head(key).etag}"]
         state.retries[next(iter(state.retries))][1] = time.time() - 1  # the back-off is over

@@ -17,14 +17,16 @@ T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
 def file_rows(key: str, ids, dates, amounts, modified: dt.datetime, etag: str = "e1") -> FileRows:
     n = len(ids)
-    rows = pa.table({
-        "order_id": pa.array([str(i) for i in ids]),
-        "date": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in dates], pa.date32()),
-        "customer_id": pa.array(["1"] * n),
-        "amount": pa.array(amounts, pa.float64()),
-        "quantity": pa.array([1] * n, pa.int64()),
-        "row_no": pa.array(np.arange(n, dtype=np.int64)),
-    })
+    rows = pa.table(
+        {
+            "order_id": pa.array([str(i) for i in ids]),
+            "date": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in dates], pa.date32()),
+            "customer_id": pa.array(["1"] * n),
+            "amount": pa.array(amounts, pa.float64()),
+            "quantity": pa.array([1] * n, pa.int64()),
+            "row_no": pa.array(np.arange(n, dtype=np.int64)),
+        }
+    )
     return FileRows(key, etag, 100, modified, rows)
 
 
@@ -37,9 +39,15 @@ def recompute(files: dict[str, FileRows]) -> pd.DataFrame:
         frames.append(frame)
     rows = pd.concat(frames).sort_values(["modified", "key", "row_no"])
     winners = rows.drop_duplicates("order_id", keep="last")
-    summary = winners.groupby("date").agg(
-        total_amount=("amount", "sum"), total_quantity=("quantity", "sum"), order_count=("order_id", "count"),
-    ).reset_index()
+    summary = (
+        winners.groupby("date")
+        .agg(
+            total_amount=("amount", "sum"),
+            total_quantity=("quantity", "sum"),
+            order_count=("order_id", "count"),
+        )
+        .reset_index()
+    )
     return summary.astype({"total_quantity": "int64", "order_count": "int64"})
 
 
@@ -55,8 +63,9 @@ def test_incremental_summary_equals_recomputation_over_random_uploads(orders_db)
         n = int(rng.integers(0, 30))
         ids, dates = rng.integers(0, 60, n), rng.integers(0, 10, n)
         amounts = rng.integers(1, 10_000, n) / 100
-        files[key] = file_rows(key, ids, dates, amounts, T0 + dt.timedelta(seconds=int(rng.integers(0, 50))),
-                               etag=f"e{step}")
+        files[key] = file_rows(
+            key, ids, dates, amounts, T0 + dt.timedelta(seconds=int(rng.integers(0, 50))), etag=f"e{step}"
+        )
         ledger.commit([files[key]], run_id=f"run-{step}")
         pd.testing.assert_frame_equal(stored_summary(ledger), recompute(files), check_dtype=False, atol=1e-9)
 
@@ -75,8 +84,16 @@ def test_concurrent_commits_both_land(orders_db):
     ledger = OrdersLedger(orders_db)
     ledger.commit([], "warm-up")
     batches = [
-        [file_rows(f"incoming/orders/t{t}-{i}.csv", range(i * 10, i * 10 + 500), np.arange(500) % 7,
-                   np.full(500, 1.25), T0 + dt.timedelta(seconds=t)) for i in range(5)]
+        [
+            file_rows(
+                f"incoming/orders/t{t}-{i}.csv",
+                range(i * 10, i * 10 + 500),
+                np.arange(500) % 7,
+                np.full(500, 1.25),
+                T0 + dt.timedelta(seconds=t),
+            )
+            for i in range(5)
+        ]
         for t in range(2)
     ]
     barrier, errors = threading.Barrier(2), []

@@ -7,7 +7,13 @@ import pyarrow as pa
 import pytest
 
 from user_code.orders.logic import (
-    REASON, REASONS, MalformedOrdersFile, clean_orders, null_percentage, read_orders_csv, summarize_orders,
+    REASON,
+    REASONS,
+    MalformedOrdersFile,
+    clean_orders,
+    null_percentage,
+    read_orders_csv,
+    summarize_orders,
 )
 from user_code.sample_data import generate_orders_csv
 
@@ -69,10 +75,15 @@ def test_valid_row_is_typed():
 
 @pytest.mark.parametrize("ids", [["5", "6", "5", "7", "5"], ["a", "b", "a", "c", "a"], ["05", "6", "5", "7", "5"]])
 def test_duplicates_keep_the_last(ids):
-    frame = pd.DataFrame({
-        "order_id": ids, "date": ["2023-01-01"] * 5, "customer_id": ["1"] * 5,
-        "amount": ["1", "2", "3", "4", "5"], "quantity": ["1"] * 5,
-    })
+    frame = pd.DataFrame(
+        {
+            "order_id": ids,
+            "date": ["2023-01-01"] * 5,
+            "customer_id": ["1"] * 5,
+            "amount": ["1", "2", "3", "4", "5"],
+            "quantity": ["1"] * 5,
+        }
+    )
     result = clean_orders(frame)
     expected = frame.drop_duplicates("order_id", keep="last")
     assert result.cleaned["order_id"].tolist() == expected["order_id"].tolist()
@@ -108,8 +119,18 @@ def test_summary_matches_reference_on_generated_dirty_data():
     assert_summary_equal(summarize_orders(result.cleaned), reference_summary(data))
     assert len(result.cleaned) + len(result.quarantined) == 20_000
     counts = result.drop_counts()
-    assert all(counts[r] > 0 for r in ("missing_order_id", "missing_date", "missing_amount", "invalid_amount",
-                                       "invalid_quantity", "invalid_date", "duplicate_order_id"))
+    assert all(
+        counts[r] > 0
+        for r in (
+            "missing_order_id",
+            "missing_date",
+            "missing_amount",
+            "invalid_amount",
+            "invalid_quantity",
+            "invalid_date",
+            "duplicate_order_id",
+        )
+    )
     assert result.cleaned["order_id"].is_unique
 
 
@@ -117,16 +138,19 @@ def test_summary_columns_and_types():
     data = csv_bytes("1,2023-01-02,1,1.5,2", "2,2023-01-01,1,2.5,3", "3,2023-01-02,1,3,1")
     summary = summarize_orders(clean_orders(read_orders_csv(data)).cleaned)
     assert summary.to_dict("list") == {
-        "date": [dt.date(2023, 1, 1), dt.date(2023, 1, 2)], "total_amount": [2.5, 4.5],
-        "total_quantity": [3, 3], "order_count": [1, 2],
+        "date": [dt.date(2023, 1, 1), dt.date(2023, 1, 2)],
+        "total_amount": [2.5, 4.5],
+        "total_quantity": [3, 3],
+        "order_count": [1, 2],
     }
 
 
 def test_read_keeps_text_and_empty_fields_are_null():
     table = read_orders_csv(csv_bytes('007,2023-01-01,,"1,5",n/a'), name="x.csv")
     assert table.schema.types == [pa.string()] * 5
-    assert table.to_pylist() == [{"order_id": "007", "date": "2023-01-01", "customer_id": None,
-                                  "amount": "1,5", "quantity": "n/a"}]
+    assert table.to_pylist() == [
+        {"order_id": "007", "date": "2023-01-01", "customer_id": None, "amount": "1,5", "quantity": "n/a"}
+    ]
     assert null_percentage(table) == 20.0
 
 

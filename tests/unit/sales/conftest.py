@@ -13,7 +13,7 @@ from user_code.resources import WarehouseResource
 from user_code.sales.schema import sales_table
 from user_code.environment import pipeline_resources
 
-HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", "P-006 O'Brien/ü \"special\"", "with space %2F"]
+HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", 'P-006 O\'Brien/ü "special"', "with space %2F"]
 
 
 def range_tags(first: str, last: str) -> dict:
@@ -46,8 +46,14 @@ def hostile_warehouse_path(tmp_path, warehouse_path):
     path = tmp_path / "hostile.db"
     shutil.copy(warehouse_path, path)
     rows = [
-        {"sale_id": 10_000_000 + i, "date": dt.date(2023, 6, 1) + dt.timedelta(days=i % 3),
-         "product_id": product, "customer_id": 1, "quantity": i + 1, "revenue": 1.5 * (i + 1)}
+        {
+            "sale_id": 10_000_000 + i,
+            "date": dt.date(2023, 6, 1) + dt.timedelta(days=i % 3),
+            "product_id": product,
+            "customer_id": 1,
+            "quantity": i + 1,
+            "revenue": 1.5 * (i + 1),
+        }
         for i, product in enumerate(HOSTILE_IDS * 2)
     ]
     engine = sa.create_engine(sa.URL.create("sqlite", database=str(path)))

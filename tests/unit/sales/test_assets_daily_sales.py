@@ -71,7 +71,9 @@ def test_a_year_backfill_is_one_run_of_the_job_writing_365_files(local_resources
     assert len(instance.get_runs()) == 1
     for asset in ("daily_sales", "daily_sales_summary"):
         assert len(list(local_store.list_objects(f"lake/{asset}/"))) == 365
-    assert {e.check_name for e in result.get_asset_check_evaluations() if e.passed} == {c.check_key.name for c in SALES_CHECKS}
+    assert {e.check_name for e in result.get_asset_check_evaluations() if e.passed} == {
+        c.check_key.name for c in SALES_CHECKS
+    }
 
 
 @pytest.mark.parametrize("hostile", ["'; DROP TABLE sales; --", "a/b/../c", "..", "2023-01-01' OR '1'='1"])

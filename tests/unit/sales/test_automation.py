@@ -7,8 +7,14 @@ import sys
 
 import pytest
 from dagster import (
-    DagsterInstance, DefaultScheduleStatus, DefaultSensorStatus, SensorResult, SkipReason, build_schedule_context,
-    build_sensor_context, instance_for_test,
+    DagsterInstance,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    SensorResult,
+    SkipReason,
+    build_schedule_context,
+    build_sensor_context,
+    instance_for_test,
 )
 
 from user_code.sales.automation import product_partition_sensor, usable_partition_key
@@ -53,7 +59,9 @@ def test_sensor_tick_is_valid_and_adds_partitions_once(warehouse, local_resource
     with (
         instance_for_test() as instance,
         build_sensor_context(
-            instance_ref=instance.get_ref(), resources={"warehouse": warehouse}, definitions=defs,
+            instance_ref=instance.get_ref(),
+            resources={"warehouse": warehouse},
+            definitions=defs,
         ) as context,
     ):
         data = sensor.evaluate_tick(context)
@@ -64,7 +72,9 @@ def test_sensor_tick_is_valid_and_adds_partitions_once(warehouse, local_resource
         assert sensor.evaluate_tick(context).run_requests == []
 
 
-@pytest.mark.parametrize("key, usable", [("P-1", True), ('ü "x" /..', True), ("  ", False), ("a...b", False), ("a\nb", False)])
+@pytest.mark.parametrize(
+    "key, usable", [("P-1", True), ('ü "x" /..', True), ("  ", False), ("a...b", False), ("a\nb", False)]
+)
 def test_usable_partition_keys(key, usable):
     assert usable_partition_key(key) is usable
 
@@ -96,7 +106,11 @@ def test_schedule_timezone_comes_from_the_environment(tmp_path):
     )
     env = {**os.environ, "SCHEDULE_TIMEZONE": "Europe/Berlin"}
     out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True,
+        [sys.executable, "-W", "ignore", "-c", code, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.split() == ["Europe/Berlin", "Europe/Berlin", "0", "2", "*", "*", "*"]
 
@@ -104,7 +118,10 @@ def test_schedule_timezone_comes_from_the_environment(tmp_path):
 def test_jobs_select_the_sales_assets(local_resources):
     defs = bound_defs(local_resources)
     daily = defs.resolve_job_def("daily_sales_job")
-    assert {k.to_user_string() for k in daily.asset_layer.executable_asset_keys} == {"daily_sales", "daily_sales_summary"}
+    assert {k.to_user_string() for k in daily.asset_layer.executable_asset_keys} == {
+        "daily_sales",
+        "daily_sales_summary",
+    }
     # that its checks run with it: see test_a_year_backfill_is_one_run_of_the_job_writing_365_files
     metrics = defs.resolve_job_def("product_metrics_job")
     assert metrics.partitions_def.name == "products"

@@ -16,8 +16,12 @@ TAGS = range_tags("2023-02-01", "2023-02-03")
 def summary_asset(spoil):
     """A stand-in daily_sales_summary whose output ``spoil`` corrupts."""
 
-    @asset(name="daily_sales_summary", partitions_def=DAILY_PARTITIONS, metadata=BY_DATE,
-           backfill_policy=BackfillPolicy.single_run())
+    @asset(
+        name="daily_sales_summary",
+        partitions_def=DAILY_PARTITIONS,
+        metadata=BY_DATE,
+        backfill_policy=BackfillPolicy.single_run(),
+    )
     def fake(daily_sales: pd.DataFrame) -> pd.DataFrame:
         return spoil(summarize_daily(daily_sales))
 
@@ -32,7 +36,9 @@ def downstream(daily_sales_summary: pd.DataFrame) -> pd.DataFrame:
 def run(resources, spoil):
     return materialize(
         [daily_sales, summary_asset(spoil), downstream, *SALES_CHECKS],
-        resources=resources, tags=TAGS, raise_on_error=False,
+        resources=resources,
+        tags=TAGS,
+        raise_on_error=False,
     )
 
 

@@ -10,7 +10,7 @@ def sales_frame() -> pd.DataFrame:
         {
             "sale_id": [1, 2, 3, 4, 5],
             "date": pd.to_datetime(["2023-01-01", "2023-01-01", "2023-01-01", "2023-01-02", "2023-01-02"]),
-            "product_id": ["A", "A", "B", "A", "ü \"x\""],
+            "product_id": ["A", "A", "B", "A", 'ü "x"'],
             "customer_id": [1, 2, 3, 4, 5],
             "quantity": [1, 2, 3, 4, 5],
             "revenue": [0.1, 0.2, 3.0, 4.0, 5.55],
@@ -21,7 +21,10 @@ def sales_frame() -> pd.DataFrame:
 def test_summary_is_per_date_and_product():
     summary = summarize_daily(sales_frame())
     assert summary[["product_id", "quantity", "sales_count"]].values.tolist() == [
-        ["A", 3, 2], ["B", 3, 1], ["A", 4, 1], ["ü \"x\"", 5, 1],
+        ["A", 3, 2],
+        ["B", 3, 1],
+        ["A", 4, 1],
+        ['ü "x"', 5, 1],
     ]
     assert summary["revenue"].tolist() == [0.3, 3.0, 4.0, 5.55]  # rounded to cents, no 0.30000000000000004
     assert not total_mismatches(sales_frame(), summary)

@@ -13,7 +13,9 @@ from .conftest import HOSTILE_IDS, query
 
 def test_date_range_is_half_open_and_matches_independent_sql(warehouse, warehouse_path):
     frame = storage.sales_between(warehouse, dt.date(2023, 3, 1), dt.date(2023, 3, 4))
-    expected = query(warehouse_path, "SELECT sale_id FROM sales WHERE date IN ('2023-03-01', '2023-03-02', '2023-03-03')")
+    expected = query(
+        warehouse_path, "SELECT sale_id FROM sales WHERE date IN ('2023-03-01', '2023-03-02', '2023-03-03')"
+    )
     assert sorted(frame["sale_id"]) == sorted(expected["sale_id"]) and len(frame) > 0
     assert frame["date"].dt.strftime("%Y-%m-%d").unique().tolist() == ["2023-03-01", "2023-03-02", "2023-03-03"]
     assert str(frame["revenue"].dtype) == "float64" and str(frame["quantity"].dtype) == "int64"
@@ -34,7 +36,8 @@ def test_hostile_product_ids_are_bound_as_data(hostile_warehouse, hostile_wareho
     with engine.connect() as conn:  # an independent count, with SQLAlchemy Core
         expected = conn.execute(
             sa.select(sa.func.count(), sa.func.sum(sa.column("quantity")))
-            .select_from(sa.table("sales")).where(sa.column("product_id") == hostile)
+            .select_from(sa.table("sales"))
+            .where(sa.column("product_id") == hostile)
         ).one()
     engine.dispose()
     assert totals["product_id"].tolist() == [hostile]
