@@ -26,7 +26,7 @@ from dagster import DagsterInstance, RunConfig, build_sensor_context, materializ
 from tooling.postgres import throwaway_postgres
 from user_code.environment import pipeline_resources
 from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
-from user_code.orders.ledger import FileRows, OrdersLedger, files_table
+from user_code.orders.ledger import VALID_SCHEMA, FileRows, OrdersLedger, files_table
 from user_code.orders.automation import file_sensor
 from user_code.orders.storage import INCOMING_PREFIX
 from user_code.resources import LocalObjectStore, WarehouseResource
@@ -82,18 +82,7 @@ def history_file(index: int, rows: int) -> FileRows:
                 "quantity": pa.array(rng.integers(1, 10, rows)),
                 "row_no": pa.array(np.arange(rows)),
             }
-        ).cast(
-            pa.schema(
-                [
-                    ("order_id", pa.string()),
-                    ("date", pa.date32()),
-                    ("customer_id", pa.string()),
-                    ("amount", pa.float64()),
-                    ("quantity", pa.int64()),
-                    ("row_no", pa.int64()),
-                ]
-            )
-        ),
+        ).cast(VALID_SCHEMA),
     )
 
 

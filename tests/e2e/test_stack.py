@@ -150,7 +150,7 @@ def test_warehouse_user_is_read_only(stack: Stack):
     """The pipelines' warehouse role can read the seeded tables and nothing more."""
     env = stack.env
 
-    def psql(sql: str) -> subprocess.CompletedProcess:
+    def psql(sql: str, database: str = env["WAREHOUSE_DB_NAME"]) -> subprocess.CompletedProcess:
         return stack.compose(
             "exec",
             "-T",
@@ -163,7 +163,7 @@ def test_warehouse_user_is_read_only(stack: Stack):
             "-U",
             env["WAREHOUSE_DB_USER"],
             "-d",
-            env["WAREHOUSE_DB_NAME"],
+            database,
             "-v",
             "ON_ERROR_STOP=1",
             "-tAc",
@@ -177,23 +177,7 @@ def test_warehouse_user_is_read_only(stack: Stack):
     assert write.returncode != 0 and "permission denied" in write.stderr, (write.stdout, write.stderr)
     other = psql("CREATE TABLE e2e_should_fail (x int)")
     assert other.returncode != 0, other.stdout
-    instance_db = stack.compose(
-        "exec",
-        "-T",
-        "-e",
-        f"PGPASSWORD={env['WAREHOUSE_DB_PASSWORD']}",
-        "postgres",
-        "psql",
-        "-h",
-        "127.0.0.1",
-        "-U",
-        env["WAREHOUSE_DB_USER"],
-        "-d",
-        env["DAGSTER_PG_DB"],
-        "-tAc",
-        "SELECT 1",
-        check=False,
-    )
+    instance_db = psql("SELECT 1", database=env["DAGSTER_PG_DB"])
     assert instance_db.returncode != 0, "the warehouse role can connect to Dagster's instance database"
 
 
