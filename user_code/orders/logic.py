@@ -117,22 +117,33 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
 
 
 def stream_orders_csv(path: str | os.PathLike, name: str, block_bytes: int) -> Iterator[pa.Table]:
-    """:func:`read_orders_csv` a block of about ``block_bytes`` at a time, so memory holds one
-    block's rows, whatever the file's size. A problem in any block raises
+    """:func:`read_orders_csv` a block of about ``block_bytes`` at a time, so memory holds two
+    blocks' rows, whatever the file's size. A problem in any block raises
     :class:`MalformedOrdersFile` like :func:`read_orders_csv` does.
 
     A file that fits in one block is read in one call: the whole-file reader parses on all
-    cores, the streaming one block after block (about half the speed on two cores).
+    cores, the streaming one block after block (about half the speed on two cores). So the
+    next block is parsed in another thread while the caller cleans the one it was given.
     """
     if os.path.getsize(path) <= block_bytes:
         yield read_orders_csv(path, name)
         return
     try:
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes), convert_options=_CONVERT)
-        for batch in reader:
-            yield _checked(pa.Table.from_batches([batch]), name)
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(_next_batch, reader)
+            while (batch := pending.result()) is not None:
+                pending = pool.submit(_next_batch, reader)
+                yield _checked(pa.Table.from_batches([batch]), name)
     except _READ_ERRORS as exc:
         raise _explain(exc, path, name) from exc
+
+
+def _next_batch(reader: pacsv.CSVStreamingReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
 
 
 def _explain(exc: Exception, source: CsvSource | io.BytesIO, name: str) -> MalformedOrdersFile:
