@@ -79,17 +79,28 @@ def postgres_server():
 _databases = itertools.count()
 
 
-@pytest.fixture
-def orders_db(postgres_server) -> WarehouseResource:
-    """A fresh, empty orders store per test, in its own Postgres database."""
+def _new_database(postgres_server: dict, options: str = ""):
     name = f"orders_{next(_databases)}"
     admin = sa.create_engine(sa.URL.create("postgresql+psycopg2", **postgres_server), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" {options}'))
     admin.dispose()
     resource = WarehouseResource(**{**postgres_server, "database": name})
     yield resource
     resource.get_engine().dispose()
+
+
+@pytest.fixture
+def orders_db(postgres_server) -> WarehouseResource:
+    """A fresh, empty orders store per test, in its own Postgres database."""
+    yield from _new_database(postgres_server)
+
+
+@pytest.fixture
+def en_us_orders_db(postgres_server) -> WarehouseResource:
+    """An empty database whose default collation is linguistic en-US, like the postgres
+    image's (en_US.utf8): "B" sorts after "a" there."""
+    yield from _new_database(postgres_server, "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
 
 
 @pytest.fixture

@@ -125,7 +125,6 @@ def orders_pipeline(
         summary = ledger.summary(conn)
         object_store.put_bytes(SUMMARY_KEY, to_parquet_bytes(summary))
         stored_files, stored_rows = ledger.loaded_counts(conn)
-        duplicates = ledger.duplicate_ids_within_files(conn, list(report.loaded))
 
     yield MaterializeResult(
         asset_key="raw_orders",
@@ -148,7 +147,11 @@ def orders_pipeline(
             "stored_files": stored_files,
             "dates_touched": report.dates_touched,
         },
-        check_results=[duplicate_check("cleaned_orders", "cleaned_orders_unique_order_id", duplicates)],
+        check_results=[
+            duplicate_check(
+                "cleaned_orders", "cleaned_orders_unique_order_id", report.stored_twice, report.stored_twice_examples
+            )
+        ],
     )
     negative = negative_total_dates(summary)
     yield MaterializeResult(

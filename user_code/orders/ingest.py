@@ -60,6 +60,9 @@ class IngestReport:
     drop_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     quarantine_uri: str | None = None
     dates_touched: int = 0
+    stored_twice: int = 0
+    """(file, order_id) pairs loaded more than once (see CommitResult.stored_twice)."""
+    stored_twice_examples: list[str] = field(default_factory=list)
 
 
 def check_requested_keys(keys: list[str]) -> list[str]:
@@ -114,6 +117,8 @@ def ingest(
             report.loaded.update(result.loaded)
             report.already_loaded += result.already_loaded
             report.dates_touched += result.dates_touched
+            report.stored_twice += result.stored_twice
+            report.stored_twice_examples += result.stored_twice_examples
             if result.duplicates is not None and result.duplicates.num_rows:
                 quarantined.append(result.duplicates)
                 report.drop_counts[DUPLICATE_ORDER_ID] += result.duplicates.num_rows

@@ -25,11 +25,13 @@ their deltas one after the other and never lose each other's updates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -45,13 +47,18 @@ LOCK_KEY = 0x4F52_4452
 
 ANALYZE_AFTER_ROWS = 10_000
 
-ROW_COLUMNS = ["source_key", "row_no", "order_id", "date", "customer_id", "amount", "quantity", "source_modified"]
+# Keys and order ids compare byte by byte (collation "C"), the order S3 lists keys in. The
+# database default in the postgres image (en_US) is linguistic: it sorts "B.csv" after
+# "a.csv", so a key range taken from a listing would miss keys (known_versions), and its
+# comparisons make every index insert slower (5 M rows: 18.0 -> 14.9 s, benchmarks/NOTES.md).
+KEY_TEXT = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
+BYTE_ORDER_COLUMNS = {"orders_files": ["key"], "orders_rejected": ["key"], "orders_rows": ["source_key", "order_id"]}
 
 metadata = sa.MetaData()
 files_table = sa.Table(
     "orders_files",
     metadata,
-    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("key", KEY_TEXT, primary_key=True),
     sa.Column("etag", sa.Text, nullable=False),
     sa.Column("last_modified", sa.DateTime, nullable=False),
     sa.Column("size", sa.BigInteger, nullable=False),
@@ -62,7 +69,7 @@ files_table = sa.Table(
 rejected_table = sa.Table(
     "orders_rejected",
     metadata,
-    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("key", KEY_TEXT, primary_key=True),
     sa.Column("etag", sa.Text, primary_key=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("run_id", sa.Text, nullable=False),
@@ -71,9 +78,9 @@ rejected_table = sa.Table(
 rows_table = sa.Table(
     "orders_rows",
     metadata,
-    sa.Column("source_key", sa.Text, primary_key=True),
+    sa.Column("source_key", KEY_TEXT, primary_key=True),
     sa.Column("row_no", sa.BigInteger, primary_key=True),
-    sa.Column("order_id", sa.Text, nullable=False, index=True),
+    sa.Column("order_id", KEY_TEXT, nullable=False, index=True),
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("customer_id", sa.Text),
     sa.Column("amount", sa.Numeric, nullable=False),
@@ -89,6 +96,12 @@ summary_table = sa.Table(
     sa.Column("order_count", sa.BigInteger, nullable=False),
 )
 
+# The batch's rows before they replace their keys' rows: orders_rows' columns, no indexes.
+batch_table = sa.Table(
+    "batch_rows", sa.MetaData(), *(sa.Column(c.name, c.type) for c in rows_table.columns), prefixes=["TEMPORARY"]
+)
+ROW_COLUMNS = [c.name for c in rows_table.columns]
+
 # The stored rows of every order_id the batch touches, read once (by the order_id index)
 # before the batch's keys are replaced: the winners before and after are both ranked from it.
 _PRIOR_ROWS = """
@@ -98,7 +111,6 @@ FROM orders_rows r JOIN affected_ids a ON a.order_id = r.order_id
 """
 # The winning row of each order_id among {rows}: the latest upload (see module docstring).
 _WINNERS = """
-CREATE TEMP TABLE {name} AS
 SELECT order_id, date, amount, quantity FROM (
   SELECT order_id, date, amount, quantity,
          ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY source_modified DESC, source_key DESC, row_no DESC) AS rank
@@ -106,19 +118,21 @@ SELECT order_id, date, amount, quantity FROM (
 ) ranked WHERE rank = 1
 """
 _ROW_FIELDS = "source_key, row_no, order_id, date, amount, quantity, source_modified"
+# The summary delta: minus the winners before the batch, plus the winners after it. One
+# row per date touched, so the statement's row count is the number of dates touched.
 _APPLY_DELTA = """
 INSERT INTO orders_summary_by_date (date, total_amount, total_quantity, order_count)
 SELECT date, SUM(sign * amount), SUM(sign * quantity), SUM(sign) FROM (
-  SELECT date, amount, quantity, -1 AS sign FROM winners_before
+  SELECT date, amount, quantity, -1 AS sign FROM ({before}) winners_before
   UNION ALL
-  SELECT date, amount, quantity, 1 AS sign FROM winners_after
+  SELECT date, amount, quantity, 1 AS sign FROM ({after}) winners_after
 ) delta WHERE true GROUP BY date
 ON CONFLICT (date) DO UPDATE SET
   total_amount = orders_summary_by_date.total_amount + excluded.total_amount,
   total_quantity = orders_summary_by_date.total_quantity + excluded.total_quantity,
   order_count = orders_summary_by_date.order_count + excluded.order_count
 """
-_TEMP_TABLES = ("batch_rows", "batch_duplicates", "affected_ids", "prior_rows", "winners_before", "winners_after")
+_TEMP_TABLES = ("batch_rows", "batch_duplicates", "affected_ids", "prior_rows")
 
 
 VALID_SCHEMA = pa.schema(
@@ -163,6 +177,10 @@ class CommitResult:
     duplicates: pa.Table | None = None
     """Rows dropped because a later row of the same file has their order_id (files cleaned
     in several blocks only), with ``source_file`` and ``reason``."""
+    stored_twice: int = 0
+    """(file, order_id) pairs loaded more than once: a cleaning fault, which fails the
+    unique-order_id check (cleaning keeps one row per order_id and block)."""
+    stored_twice_examples: list[str] = field(default_factory=list)
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
@@ -187,7 +205,26 @@ class OrdersLedger:
                 # Every statement here touches few rows; JIT compiling them costs ~0.1 s each.
                 conn.execute(sa.text("SET LOCAL jit = off"))
             metadata.create_all(conn, checkfirst=True)
+            self._compare_keys_by_bytes(conn)
             yield conn
+
+    def _compare_keys_by_bytes(self, conn: sa.Connection) -> None:
+        """Upgrade a store created before keys compared byte by byte (see KEY_TEXT): once,
+        under the orders lock; rebuilds those columns' indexes."""
+        if not self.is_postgres:
+            return  # SQLite compares text byte by byte already
+        collations = conn.execute(
+            sa.text(
+                "SELECT c.relname, a.attname, co.collname FROM pg_attribute a"
+                " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation co ON co.oid = a.attcollation"
+                " WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relname IN :tables"
+            ).bindparams(sa.bindparam("tables", expanding=True)),
+            {"tables": list(BYTE_ORDER_COLUMNS)},
+        ).all()
+        quote = conn.dialect.identifier_preparer.quote
+        for table, column, collation in collations:
+            if column in BYTE_ORDER_COLUMNS[table] and collation != "C":
+                conn.execute(sa.text(f'ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} TYPE text COLLATE "C"'))
 
     def uri(self, table: str) -> str:
         """Where a table of the store is, without the password."""
@@ -255,18 +292,11 @@ class OrdersLedger:
                 return CommitResult({}, skipped, 0)
             keys = [f.key for f in fresh]
             self._drop_temp_tables(conn)
-            conn.execute(
-                sa.text(
-                    "CREATE TEMP TABLE batch_rows (source_key TEXT, row_no BIGINT, order_id TEXT, date DATE, "
-                    "customer_id TEXT, amount NUMERIC, quantity BIGINT, source_modified TIMESTAMP)"
-                )
-            )
-            self._load_rows(conn, fresh)
-            duplicates = self._drop_duplicates_across_blocks(conn, [f.key for f in fresh if f.blocks > 1])
-            loaded: dict[str, int] = {
-                key: int(n)
-                for key, n in conn.execute(sa.text("SELECT source_key, COUNT(*) FROM batch_rows GROUP BY source_key"))
-            }
+            batch_table.create(conn)
+            copied = self._load_rows(conn, fresh)
+            result = self._resolve_repeated_ids(conn, fresh)
+            dropped = Counter(result.duplicates["source_file"].to_pylist()) if result.duplicates else Counter()
+            loaded = {key: copied[key] - dropped[key] for key in keys}
             in_keys: sa.BindParameter = sa.bindparam("keys", expanding=True)
             conn.execute(
                 sa.text(
@@ -277,8 +307,7 @@ class OrdersLedger:
                 {"keys": keys},
             )
             conn.execute(sa.text(_PRIOR_ROWS))
-            conn.execute(sa.text(_WINNERS.format(name="winners_before", rows="SELECT * FROM prior_rows")))
-            self._winners_after(conn, keys)
+            delta = self._delta_statement(conn, keys)  # reads temp tables only: valid after the swap
             conn.execute(
                 sa.text("DELETE FROM orders_rows WHERE source_key IN :keys").bindparams(in_keys), {"keys": keys}
             )
@@ -289,10 +318,7 @@ class OrdersLedger:
                 )
             )
             self._refresh_statistics(conn, sum(loaded.values()))
-            dates = conn.execute(
-                sa.text("SELECT COUNT(*) FROM (SELECT date FROM winners_before UNION SELECT date FROM winners_after) d")
-            ).scalar_one()
-            conn.execute(sa.text(_APPLY_DELTA))
+            dates = conn.execute(delta, {"keys": keys}).rowcount
             conn.execute(sa.text("DELETE FROM orders_summary_by_date WHERE order_count = 0"))
             now = _naive_utc(dt.datetime.now(dt.timezone.utc))
             conn.execute(files_table.delete().where(files_table.c.key.in_(keys)))
@@ -304,7 +330,7 @@ class OrdersLedger:
                         "etag": f.etag,
                         "last_modified": _naive_utc(f.last_modified),
                         "size": f.size,
-                        "row_count": int(loaded.get(f.key, 0)),
+                        "row_count": loaded[f.key],
                         "run_id": run_id,
                         "ingested_at": now,
                     }
@@ -312,43 +338,50 @@ class OrdersLedger:
                 ],
             )
             self._drop_temp_tables(conn)
-        return CommitResult({f.key: int(loaded.get(f.key, 0)) for f in fresh}, skipped, int(dates), duplicates)
-
-    def _winners_after(self, conn: sa.Connection, keys: list[str]) -> None:
-        """The winners once the batch has replaced its keys: ranked over the batch's rows
-        and the other files' stored rows of the same ids. A single file whose ids no other
-        file holds (the usual new file) is its own winners: ``batch_rows`` already has one
-        row per order_id and file, so the ranking's sort is skipped."""
-        others = f"SELECT {_ROW_FIELDS} FROM prior_rows WHERE source_key NOT IN :keys"
-        shared = conn.execute(
-            sa.text(f"SELECT EXISTS ({others})").bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys}
-        ).scalar_one()
-        if len(keys) == 1 and not shared:
-            conn.execute(
-                sa.text("CREATE TEMP TABLE winners_after AS SELECT order_id, date, amount, quantity FROM batch_rows")
-            )
-            return
-        rows = f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_rows"
-        conn.execute(
-            sa.text(_WINNERS.format(name="winners_after", rows=rows)).bindparams(sa.bindparam("keys", expanding=True)),
-            {"keys": keys},
+        return CommitResult(
+            loaded, skipped, int(dates), result.duplicates, result.stored_twice, result.stored_twice_examples
         )
 
-    def _drop_duplicates_across_blocks(self, conn: sa.Connection, keys: list[str]) -> pa.Table | None:
-        """Within each of these files, keep only the last row of each order_id (the
-        cleaning kept one per block); returns the rows dropped."""
-        if not keys:
-            return None
-        # One aggregate pass finds the few ids that occur in more than one block, then one
-        # pass drops their earlier rows (a hash semi-join against that small table): no index
-        # on the batch, no per-row lookups (5 M rows: 17 s before with an index, benchmarks/NOTES.md).
+    def _delta_statement(self, conn: sa.Connection, keys: list[str]) -> sa.TextClause:
+        """The summary delta's INSERT, with the winners after the batch ranked over the
+        batch's rows and the other files' stored rows of the same ids. A single file whose
+        ids no other file holds (the usual new file) is its own winners: ``batch_rows``
+        already has one row per order_id and file, so that ranking's sort is skipped."""
+        in_keys: sa.BindParameter = sa.bindparam("keys", expanding=True)
+        others = f"SELECT {_ROW_FIELDS} FROM prior_rows WHERE source_key NOT IN :keys"
+        shared = conn.execute(sa.text(f"SELECT EXISTS ({others})").bindparams(in_keys), {"keys": keys}).scalar_one()
+        before = _WINNERS.format(rows="SELECT * FROM prior_rows")
+        if len(keys) == 1 and not shared:
+            return sa.text(_APPLY_DELTA.format(before=before, after="SELECT * FROM batch_rows"))
+        after = _WINNERS.format(rows=f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_rows")
+        return sa.text(_APPLY_DELTA.format(before=before, after=after)).bindparams(in_keys)
+
+    def _resolve_repeated_ids(self, conn: sa.Connection, fresh: list[FileRows]) -> CommitResult:
+        """order_ids that a file of the batch has more than once. A file cleaned in several
+        blocks keeps the last row of each (the cleaning kept one per block): the earlier ones
+        are dropped and returned. In any other file a repeat is a cleaning fault: counted,
+        so that the unique-order_id check fails. Returns only those fields."""
+        # One aggregate pass finds the few repeated ids, then one pass drops the earlier rows
+        # (a hash semi-join against that small table): no index on the batch, no per-row
+        # lookups (5 M rows: 17 s before with an index, benchmarks/NOTES.md).
         conn.execute(
             sa.text(
                 "CREATE TEMP TABLE batch_duplicates AS SELECT source_key, order_id, MAX(row_no) AS last_row_no"
-                " FROM batch_rows WHERE source_key IN :keys GROUP BY source_key, order_id HAVING COUNT(*) > 1"
-            ).bindparams(sa.bindparam("keys", expanding=True)),
-            {"keys": keys},
+                " FROM batch_rows GROUP BY source_key, order_id HAVING COUNT(*) > 1"
+            )
         )
+        blocks: sa.BindParameter = sa.bindparam("blocks", expanding=True, type_=sa.Text)
+        multi = {"blocks": [f.key for f in fresh if f.blocks > 1]}
+        faults = "FROM batch_duplicates WHERE source_key NOT IN :blocks"
+        stored_twice = conn.execute(sa.text(f"SELECT COUNT(*) {faults}").bindparams(blocks), multi).scalar_one()
+        examples = conn.execute(
+            sa.text(f"SELECT source_key, order_id {faults} ORDER BY source_key, order_id LIMIT 20").bindparams(blocks),
+            multi,
+        ).all()
+        result = CommitResult({}, [], 0, None, int(stored_twice), [f"{key}: {order_id}" for key, order_id in examples])
+        if not multi["blocks"]:
+            return result
+        conn.execute(sa.text(f"DELETE {faults}").bindparams(blocks), multi)  # reported, not resolved
         conn.execute(sa.text("ANALYZE batch_duplicates"))
         dropped = (
             conn.execute(
@@ -365,7 +398,7 @@ class OrdersLedger:
         text = ["order_id", "date", "customer_id", "amount", "quantity"]
         frame = pd.DataFrame(dropped, columns=["source_key", "row_no", *text])
         frame[text] = frame[text].astype(str)
-        return pa.table(
+        duplicates = pa.table(
             {
                 **{c: pa.array(frame[c], pa.string()) for c in text},
                 "source_file": pa.array(frame["source_key"], pa.string()),
@@ -373,6 +406,7 @@ class OrdersLedger:
                 "reason": pa.array(["duplicate_order_id"] * len(frame), pa.string()),
             }
         )
+        return dataclasses.replace(result, duplicates=duplicates)
 
     def _refresh_statistics(self, conn: sa.Connection, inserted: int) -> None:
         """ANALYZE after a load that grew the table by a tenth or more, so that the winners
@@ -389,23 +423,26 @@ class OrdersLedger:
         for name in _TEMP_TABLES:
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
 
-    def _load_rows(self, conn: sa.Connection, files: list[FileRows]) -> None:
-        """Rows into ``batch_rows``: COPY on Postgres (streamed per record batch), inserts elsewhere."""
+    def _load_rows(self, conn: sa.Connection, files: list[FileRows]) -> Counter[str]:
+        """Rows into ``batch_rows``: COPY on Postgres (streamed per record batch), inserts
+        elsewhere. Returns key -> rows written."""
+        written: Counter[str] = Counter({f.key: 0 for f in files})
         if self.is_postgres:
             driver = conn.connection.driver_connection
             assert driver is not None, "a pooled connection always has its DBAPI connection"
             cursor = driver.cursor()
-            for chunk in _csv_chunks(files):
-                cursor.copy_expert(f"COPY batch_rows ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", chunk)
-            return
-        insert = sa.text(
-            f"INSERT INTO batch_rows ({', '.join(ROW_COLUMNS)}) VALUES ({', '.join(':' + c for c in ROW_COLUMNS)})"
-        )
+            copy = f"COPY batch_rows ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+            for f in files:
+                for chunk in _csv_chunks(f):
+                    cursor.copy_expert(copy, chunk)
+                    written[f.key] += cursor.rowcount
+            return written
         for f in files:
             for batch in _with_source(f):
-                records = batch.to_pylist()
-                if records:
-                    conn.execute(insert, records)
+                if batch.num_rows:
+                    conn.execute(batch_table.insert(), batch.to_pylist())
+                    written[f.key] += batch.num_rows
+        return written
 
     # --- reading -------------------------------------------------------------------------
     def summary(self, conn: sa.Connection) -> pd.DataFrame:
@@ -421,22 +458,6 @@ class OrdersLedger:
         """(files loaded, rows loaded) in the store."""
         files, rows = conn.execute(sa.text("SELECT COUNT(*), COALESCE(SUM(row_count), 0) FROM orders_files")).one()
         return int(files), int(rows)
-
-    def duplicate_ids_within_files(self, conn: sa.Connection, keys: list[str]) -> list[str]:
-        """order_ids stored twice for one file (cleaning keeps one row per id and file)."""
-        if not keys:
-            return []
-        # MATERIALIZED: read the files' rows by primary key first, then group them (a sorted
-        # scan of the order_id index would read the whole history).
-        rows = conn.execute(
-            sa.text(
-                "WITH mine AS MATERIALIZED (SELECT source_key, order_id FROM orders_rows WHERE source_key IN :keys) "
-                "SELECT source_key, order_id FROM mine GROUP BY source_key, order_id HAVING COUNT(*) > 1 "
-                "ORDER BY source_key, order_id LIMIT 20"
-            ).bindparams(sa.bindparam("keys", expanding=True)),
-            {"keys": keys},
-        ).all()
-        return [f"{key}: {order_id}" for key, order_id in rows]
 
 
 def _with_source(f: FileRows) -> Iterator[pa.RecordBatch]:
@@ -458,16 +479,15 @@ def _with_source(f: FileRows) -> Iterator[pa.RecordBatch]:
         )
 
 
-def _csv_chunks(files: Iterable[FileRows]) -> Iterator[io.BytesIO]:
-    """The files' rows as CSV (COPY input), a bounded batch at a time, written by Arrow.
+def _csv_chunks(f: FileRows) -> Iterator[io.BytesIO]:
+    """The file's rows as CSV (COPY input), a bounded batch at a time, written by Arrow.
 
     Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
     COPY's CSV format tells an empty string from NULL.
     """
     options = pacsv.WriteOptions(include_header=False)
-    for f in files:
-        for batch in _with_source(f):
-            buffer = io.BytesIO()
-            pacsv.write_csv(batch, buffer, options)
-            buffer.seek(0)
-            yield buffer
+    for batch in _with_source(f):
+        buffer = io.BytesIO()
+        pacsv.write_csv(batch, buffer, options)
+        buffer.seek(0)
+        yield buffer

@@ -1,6 +1,7 @@
 """The orders store on a real Postgres: incremental summaries equal a full recomputation,
 and concurrent commits never lose each other's updates."""
 
+import dataclasses
 import datetime as dt
 import threading
 from decimal import Decimal
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 
 from user_code.orders.ledger import FileRows, OrdersLedger
 
@@ -133,3 +135,62 @@ def test_amounts_sum_exactly(orders_db, amount):
     ledger.commit([file_rows("incoming/orders/a.csv", range(999), [0] * 999, [value] * 999, T0, etag="e2")], "r2")
     # numeric in Postgres: 1000 additions and a replacement leave no floating-point residue
     assert stored_summary(ledger)["total_amount"].tolist() == [float(Decimal(amount) * 999)]
+
+
+def test_key_ranges_follow_the_listing_order_on_a_linguistic_database(en_us_orders_db):
+    """S3 lists keys byte by byte ("B.csv" before "a.csv"); the sensor asks for the versions
+    between the first and last key of a listing, so the store must compare keys the same way."""
+    ledger = OrdersLedger(en_us_orders_db)
+    upper, lower = (file_rows(f"incoming/orders/{name}.csv", [i], [0], [1.0], T0) for i, name in enumerate("Ba"))
+    ledger.commit([upper, lower], "r1")
+    loaded, _ = ledger.known_versions(upper.key, lower.key)
+    assert loaded == {upper.key: "e1", lower.key: "e1"}
+
+
+def test_a_store_from_before_byte_order_keys_is_upgraded(en_us_orders_db):
+    """A store created with the database's collation gets byte-order keys on first use, rows kept."""
+    engine = en_us_orders_db.get_engine()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE orders_files (key TEXT PRIMARY KEY, etag TEXT NOT NULL, last_modified TIMESTAMP NOT NULL,"
+                " size BIGINT NOT NULL, row_count BIGINT NOT NULL, run_id TEXT NOT NULL, ingested_at TIMESTAMP NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO orders_files VALUES (:key, 'e0', now(), 1, 0, 'old', now())"),
+            [{"key": "incoming/orders/B.csv"}, {"key": "incoming/orders/a.csv"}],
+        )
+    ledger = OrdersLedger(en_us_orders_db)
+    with ledger.locked():
+        pass
+    loaded, _ = ledger.known_versions("incoming/orders/B.csv", "incoming/orders/a.csv")
+    assert loaded == {"incoming/orders/B.csv": "e0", "incoming/orders/a.csv": "e0"}
+    with engine.connect() as conn:
+        collations = conn.execute(
+            sa.text(
+                "SELECT table_name || '.' || column_name, collation_name FROM information_schema.columns"
+                " WHERE column_name IN ('key', 'source_key', 'order_id') AND table_name LIKE 'orders_%'"
+            )
+        ).all()
+    assert sorted(collations) == [
+        ("orders_files.key", "C"),
+        ("orders_rejected.key", "C"),
+        ("orders_rows.order_id", "C"),
+        ("orders_rows.source_key", "C"),
+    ]
+
+
+def test_a_repeated_id_is_dropped_across_blocks_and_reported_within_one(orders_db):
+    """A file cleaned in several blocks keeps the last row of an id; in a one-block file a
+    repeat can only be a cleaning fault: it is stored and counted (the blocking check fails)."""
+    ledger = OrdersLedger(orders_db)
+    blocks = dataclasses.replace(
+        file_rows("incoming/orders/big.csv", [1, 2, 1], [0, 0, 1], [1.0, 2.0, 3.0], T0), blocks=2
+    )
+    faulty = file_rows("incoming/orders/faulty.csv", [7, 7, 8], [0, 0, 0], [1.0, 1.0, 1.0], T0)
+    result = ledger.commit([blocks, faulty], "r1")
+    assert result.loaded == {blocks.key: 2, faulty.key: 3}
+    assert result.duplicates is not None and result.duplicates.to_pydict()["row_no"] == [0]
+    assert (result.stored_twice, result.stored_twice_examples) == (1, [f"{faulty.key}: 7"])
+    assert ledger.commit([], "r2").stored_twice == 0
