@@ -14,7 +14,7 @@ Tables (schema ``orders`` on the warehouse server; the same names in the local S
   order_id, maintained by deltas.
 
 "Later upload wins": among all rows with one ``order_id`` the winner is the one with the
-greatest (``source_modified`` = the object's LastModified, then ``source_key``, then its
+greatest (``source_modified`` = the object's LastModified, then ``source_key`` byte by byte, then its
 row number in the file). A commit recomputes the winners only for the order_ids that the
 committed files had or have, and adds the difference to the touched dates, so its cost
 follows the files, not the history.
@@ -96,11 +96,33 @@ summary_table = sa.Table(
     sa.Column("order_count", sa.BigInteger, nullable=False),
 )
 
-# The batch's rows before they replace their keys' rows: orders_rows' columns, no indexes.
-batch_table = sa.Table(
-    "batch_rows", sa.MetaData(), *(sa.Column(c.name, c.type) for c in rows_table.columns), prefixes=["TEMPORARY"]
-)
 ROW_COLUMNS = [c.name for c in rows_table.columns]
+PER_FILE = ("source_key", "source_modified")
+# The batch before it replaces its keys' rows, in temporary tables without indexes: one row
+# per file in batch_files, and its rows in batch_rows with the file's number in place of
+# the per-file columns (COPY then sends ~45 bytes a row, not ~106). batch_source_rows is
+# orders_rows' shape again.
+batch_metadata = sa.MetaData()
+batch_files_table = sa.Table(
+    "batch_files",
+    batch_metadata,
+    sa.Column("file_no", sa.Integer),
+    *(sa.Column(c.name, c.type) for c in rows_table.columns if c.name in PER_FILE),
+    prefixes=["TEMPORARY"],
+)
+batch_table = sa.Table(
+    "batch_rows",
+    batch_metadata,
+    sa.Column("file_no", sa.Integer),
+    *(sa.Column(c.name, c.type) for c in rows_table.columns if c.name not in PER_FILE),
+    prefixes=["TEMPORARY"],
+)
+BATCH_COLUMNS = [c.name for c in batch_table.columns]
+_BATCH_SOURCE_ROWS = (
+    "CREATE TEMP VIEW batch_source_rows AS SELECT "
+    + ", ".join(f"f.{c}" if c in PER_FILE else f"r.{c}" for c in ROW_COLUMNS)
+    + " FROM batch_rows r JOIN batch_files f ON f.file_no = r.file_no"
+)
 
 # The stored rows of every order_id the batch touches, read once (by the order_id index)
 # before the batch's keys are replaced: the winners before and after are both ranked from it.
@@ -132,7 +154,7 @@ ON CONFLICT (date) DO UPDATE SET
   total_quantity = orders_summary_by_date.total_quantity + excluded.total_quantity,
   order_count = orders_summary_by_date.order_count + excluded.order_count
 """
-_TEMP_TABLES = ("batch_rows", "batch_duplicates", "affected_ids", "prior_rows")
+_TEMP_TABLES = ("batch_rows", "batch_files", "batch_duplicates", "affected_ids", "prior_rows")
 
 
 VALID_SCHEMA = pa.schema(
@@ -292,7 +314,8 @@ class OrdersLedger:
                 return CommitResult({}, skipped, 0)
             keys = [f.key for f in fresh]
             self._drop_temp_tables(conn)
-            batch_table.create(conn)
+            batch_metadata.create_all(conn)
+            conn.execute(sa.text(_BATCH_SOURCE_ROWS))
             copied = self._load_rows(conn, fresh)
             result = self._resolve_repeated_ids(conn, fresh)
             dropped = Counter(result.duplicates["source_file"].to_pylist()) if result.duplicates else Counter()
@@ -314,7 +337,7 @@ class OrdersLedger:
             conn.execute(
                 sa.text(
                     f"INSERT INTO orders_rows ({', '.join(ROW_COLUMNS)}) "
-                    f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_rows"
+                    f"SELECT {', '.join(ROW_COLUMNS)} FROM batch_source_rows"
                 )
             )
             self._refresh_statistics(conn, sum(loaded.values()))
@@ -353,7 +376,7 @@ class OrdersLedger:
         before = _WINNERS.format(rows="SELECT * FROM prior_rows")
         if len(keys) == 1 and not shared:
             return sa.text(_APPLY_DELTA.format(before=before, after="SELECT * FROM batch_rows"))
-        after = _WINNERS.format(rows=f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_rows")
+        after = _WINNERS.format(rows=f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_source_rows")
         return sa.text(_APPLY_DELTA.format(before=before, after=after)).bindparams(in_keys)
 
     def _resolve_repeated_ids(self, conn: sa.Connection, fresh: list[FileRows]) -> CommitResult:
@@ -366,19 +389,21 @@ class OrdersLedger:
         # lookups (5 M rows: 17 s before with an index, benchmarks/NOTES.md).
         conn.execute(
             sa.text(
-                "CREATE TEMP TABLE batch_duplicates AS SELECT source_key, order_id, MAX(row_no) AS last_row_no"
-                " FROM batch_rows GROUP BY source_key, order_id HAVING COUNT(*) > 1"
+                "CREATE TEMP TABLE batch_duplicates AS SELECT file_no, order_id, MAX(row_no) AS last_row_no"
+                " FROM batch_rows GROUP BY file_no, order_id HAVING COUNT(*) > 1"
             )
         )
-        blocks: sa.BindParameter = sa.bindparam("blocks", expanding=True, type_=sa.Text)
-        multi = {"blocks": [f.key for f in fresh if f.blocks > 1]}
-        faults = "FROM batch_duplicates WHERE source_key NOT IN :blocks"
+        blocks: sa.BindParameter = sa.bindparam("blocks", expanding=True, type_=sa.Integer)
+        multi = {"blocks": [file_no for file_no, f in enumerate(fresh) if f.blocks > 1]}
+        faults = "FROM batch_duplicates WHERE file_no NOT IN :blocks"
         stored_twice = conn.execute(sa.text(f"SELECT COUNT(*) {faults}").bindparams(blocks), multi).scalar_one()
         examples = conn.execute(
-            sa.text(f"SELECT source_key, order_id {faults} ORDER BY source_key, order_id LIMIT 20").bindparams(blocks),
+            sa.text(f"SELECT file_no, order_id {faults} ORDER BY file_no, order_id LIMIT 20").bindparams(blocks),
             multi,
         ).all()
-        result = CommitResult({}, [], 0, None, int(stored_twice), [f"{key}: {order_id}" for key, order_id in examples])
+        result = CommitResult(
+            {}, [], 0, None, int(stored_twice), [f"{fresh[no].key}: {order_id}" for no, order_id in examples]
+        )
         if not multi["blocks"]:
             return result
         conn.execute(sa.text(f"DELETE {faults}").bindparams(blocks), multi)  # reported, not resolved
@@ -387,21 +412,21 @@ class OrdersLedger:
             conn.execute(
                 sa.text(
                     "DELETE FROM batch_rows WHERE EXISTS (SELECT 1 FROM batch_duplicates d"
-                    " WHERE d.source_key = batch_rows.source_key AND d.order_id = batch_rows.order_id"
+                    " WHERE d.file_no = batch_rows.file_no AND d.order_id = batch_rows.order_id"
                     " AND batch_rows.row_no < d.last_row_no) "
-                    "RETURNING source_key, row_no, order_id, date, customer_id, amount, quantity"
+                    "RETURNING file_no, row_no, order_id, date, customer_id, amount, quantity"
                 )
             )
             .mappings()
             .all()
         )
         text = ["order_id", "date", "customer_id", "amount", "quantity"]
-        frame = pd.DataFrame(dropped, columns=["source_key", "row_no", *text])
+        frame = pd.DataFrame(dropped, columns=["file_no", "row_no", *text])
         frame[text] = frame[text].astype(str)
         duplicates = pa.table(
             {
                 **{c: pa.array(frame[c], pa.string()) for c in text},
-                "source_file": pa.array(frame["source_key"], pa.string()),
+                "source_file": pa.array([fresh[no].key for no in frame["file_no"]], pa.string()),
                 "row_no": pa.array(frame["row_no"], pa.int64()),
                 "reason": pa.array(["duplicate_order_id"] * len(frame), pa.string()),
             }
@@ -420,6 +445,7 @@ class OrdersLedger:
 
     @staticmethod
     def _drop_temp_tables(conn: sa.Connection) -> None:
+        conn.execute(sa.text("DROP VIEW IF EXISTS batch_source_rows"))
         for name in _TEMP_TABLES:
             conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
 
@@ -427,18 +453,25 @@ class OrdersLedger:
         """Rows into ``batch_rows``: COPY on Postgres (streamed per record batch), inserts
         elsewhere. Returns key -> rows written."""
         written: Counter[str] = Counter({f.key: 0 for f in files})
+        conn.execute(
+            batch_files_table.insert(),
+            [
+                {"file_no": no, "source_key": f.key, "source_modified": _naive_utc(f.last_modified)}
+                for no, f in enumerate(files)
+            ],
+        )
         if self.is_postgres:
             driver = conn.connection.driver_connection
             assert driver is not None, "a pooled connection always has its DBAPI connection"
             cursor = driver.cursor()
-            copy = f"COPY batch_rows ({', '.join(ROW_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
-            for f in files:
-                for chunk in _csv_chunks(f):
+            copy = f"COPY batch_rows ({', '.join(BATCH_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+            for no, f in enumerate(files):
+                for chunk in _csv_chunks(no, f):
                     cursor.copy_expert(copy, chunk)
                     written[f.key] += cursor.rowcount
             return written
-        for f in files:
-            for batch in _with_source(f):
+        for no, f in enumerate(files):
+            for batch in _numbered(no, f):
                 if batch.num_rows:
                     conn.execute(batch_table.insert(), batch.to_pylist())
                     written[f.key] += batch.num_rows
@@ -460,33 +493,23 @@ class OrdersLedger:
         return int(files), int(rows)
 
 
-def _with_source(f: FileRows) -> Iterator[pa.RecordBatch]:
-    """The file's rows as ``batch_rows`` batches: plus source_key and source_modified."""
-    modified = pa.scalar(_naive_utc(f.last_modified), pa.timestamp("us"))
+def _numbered(file_no: int, f: FileRows) -> Iterator[pa.RecordBatch]:
+    """The file's rows as ``batch_rows`` batches: with the file's number."""
     for rows in f.batches():
-        n = rows.num_rows
         yield pa.RecordBatch.from_pydict(
-            {
-                "source_key": pa.repeat(pa.scalar(f.key), n),
-                "row_no": rows["row_no"],
-                "order_id": rows["order_id"],
-                "date": rows["date"],
-                "customer_id": rows["customer_id"],
-                "amount": rows["amount"],
-                "quantity": rows["quantity"],
-                "source_modified": pa.repeat(modified, n),
-            }
+            {"file_no": pa.repeat(pa.scalar(file_no, pa.int32()), rows.num_rows)}
+            | {name: rows[name] for name in BATCH_COLUMNS[1:]}
         )
 
 
-def _csv_chunks(f: FileRows) -> Iterator[io.BytesIO]:
+def _csv_chunks(file_no: int, f: FileRows) -> Iterator[io.BytesIO]:
     """The file's rows as CSV (COPY input), a bounded batch at a time, written by Arrow.
 
     Arrow quotes every string and leaves nulls unquoted and empty, which is exactly how
     COPY's CSV format tells an empty string from NULL.
     """
     options = pacsv.WriteOptions(include_header=False)
-    for batch in _with_source(f):
+    for batch in _numbered(file_no, f):
         buffer = io.BytesIO()
         pacsv.write_csv(batch, buffer, options)
         buffer.seek(0)
