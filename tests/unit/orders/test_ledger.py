@@ -158,14 +158,22 @@ def test_a_store_from_before_byte_order_keys_is_upgraded(en_us_orders_db):
             )
         )
         conn.execute(
+            sa.text(
+                "CREATE TABLE orders_rows (source_key TEXT, row_no BIGINT, order_id TEXT NOT NULL, date DATE NOT NULL,"
+                " customer_id TEXT, amount NUMERIC NOT NULL, quantity BIGINT NOT NULL, source_modified TIMESTAMP NOT NULL,"
+                " PRIMARY KEY (source_key, row_no))"
+            )
+        )
+        conn.execute(sa.text("CREATE INDEX ix_orders_rows_order_id ON orders_rows (order_id)"))
+        conn.execute(
             sa.text("INSERT INTO orders_files VALUES (:key, 'e0', now(), 1, 0, 'old', now())"),
             [{"key": "incoming/orders/B.csv"}, {"key": "incoming/orders/a.csv"}],
         )
     ledger = OrdersLedger(en_us_orders_db)
-    with ledger.locked():
-        pass
-    loaded, _ = ledger.known_versions("incoming/orders/B.csv", "incoming/orders/a.csv")
-    assert loaded == {"incoming/orders/B.csv": "e0", "incoming/orders/a.csv": "e0"}
+    ledger.commit([file_rows("incoming/orders/c.csv", [1], [0], [2.5], T0)], "r1")
+    loaded, _ = ledger.known_versions("incoming/orders/B.csv", "incoming/orders/c.csv")
+    assert loaded == {"incoming/orders/B.csv": "e0", "incoming/orders/a.csv": "e0", "incoming/orders/c.csv": "e1"}
+    assert stored_summary(ledger)["total_amount"].tolist() == [2.5]
     with engine.connect() as conn:
         collations = conn.execute(
             sa.text(
