@@ -26,7 +26,8 @@ from dagster import DagsterInstance, RunConfig, build_sensor_context, materializ
 from tooling.postgres import throwaway_postgres
 from user_code.environment import pipeline_resources
 from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
-from user_code.orders.ledger import VALID_SCHEMA, FileRows, OrdersLedger, files_table
+from user_code.orders.ledger import VALID_SCHEMA, FileRows, OrdersLedger
+from user_code.orders.tables import files_table
 from user_code.orders.automation import file_sensor
 from user_code.orders.storage import INCOMING_PREFIX
 from user_code.resources import LocalObjectStore, WarehouseResource

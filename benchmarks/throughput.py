@@ -52,7 +52,7 @@ from user_code.orders.logic import (
     summarize_orders,
 )
 from user_code.orders.ingest import BLOCK_BYTES
-from user_code.orders.ledger import metadata as ledger_metadata
+from user_code.orders.tables import metadata as ledger_metadata
 from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
 from user_code.resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
 from user_code.sample_data import generate_orders_csv

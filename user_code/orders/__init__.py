@@ -8,6 +8,7 @@
   schema.py       the contract: ORDER_COLUMNS of an incoming CSV
   storage.py      the object-store layout (incoming, staging, quarantine, lake) and downloads
   ledger.py       the SQL store of loaded rows, file versions and the per-date summary
+  tables.py       that store's tables (byte-order keys) and the batch's temporary tables
   ingest.py       one run's work without Dagster: read, stage, clean, load in batches
   detection.py    the sensor's pure rules: which objects are pending, batches, retries
 

@@ -2,7 +2,7 @@
 the per-date summary, kept in SQL so that one file costs the same however long the
 history is.
 
-Tables (schema ``orders`` on the warehouse server; the same names in the local SQLite file):
+Tables (tables.py; schema ``orders`` on the warehouse server, the same names in the local SQLite file):
 
 * ``orders_files``: one row per incoming key, the version (ETag) whose rows are loaded.
   A key + ETag in here is never ingested again (the sensor and every run check it).
@@ -41,88 +41,23 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from ..resources import WarehouseResource
+from .tables import (
+    BATCH_COLUMNS,
+    BATCH_SOURCE_ROWS_VIEW,
+    ROW_COLUMNS,
+    batch_files_table,
+    batch_metadata,
+    batch_table,
+    compare_keys_by_bytes,
+    files_table,
+    metadata,
+    rejected_table,
+)
 
 # pg_advisory_xact_lock key of the orders store ("ORDR"): commits and summary snapshots.
 LOCK_KEY = 0x4F52_4452
 
 ANALYZE_AFTER_ROWS = 10_000
-
-# Keys and order ids compare byte by byte (collation "C"), the order S3 lists keys in. The
-# database default in the postgres image (en_US) is linguistic: it sorts "B.csv" after
-# "a.csv", so a key range taken from a listing would miss keys (known_versions), and its
-# comparisons make every index insert slower (5 M rows: 18.0 -> 14.9 s, benchmarks/NOTES.md).
-KEY_TEXT = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")
-BYTE_ORDER_COLUMNS = {"orders_files": ["key"], "orders_rejected": ["key"], "orders_rows": ["source_key", "order_id"]}
-
-metadata = sa.MetaData()
-files_table = sa.Table(
-    "orders_files",
-    metadata,
-    sa.Column("key", KEY_TEXT, primary_key=True),
-    sa.Column("etag", sa.Text, nullable=False),
-    sa.Column("last_modified", sa.DateTime, nullable=False),
-    sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("row_count", sa.BigInteger, nullable=False),
-    sa.Column("run_id", sa.Text, nullable=False),
-    sa.Column("ingested_at", sa.DateTime, nullable=False),
-)
-rejected_table = sa.Table(
-    "orders_rejected",
-    metadata,
-    sa.Column("key", KEY_TEXT, primary_key=True),
-    sa.Column("etag", sa.Text, primary_key=True),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("run_id", sa.Text, nullable=False),
-    sa.Column("rejected_at", sa.DateTime, nullable=False),
-)
-rows_table = sa.Table(
-    "orders_rows",
-    metadata,
-    sa.Column("source_key", KEY_TEXT, primary_key=True),
-    sa.Column("row_no", sa.BigInteger, primary_key=True),
-    sa.Column("order_id", KEY_TEXT, nullable=False, index=True),
-    sa.Column("date", sa.Date, nullable=False),
-    sa.Column("customer_id", sa.Text),
-    sa.Column("amount", sa.Numeric, nullable=False),
-    sa.Column("quantity", sa.BigInteger, nullable=False),
-    sa.Column("source_modified", sa.DateTime, nullable=False),
-)
-summary_table = sa.Table(
-    "orders_summary_by_date",
-    metadata,
-    sa.Column("date", sa.Date, primary_key=True),
-    sa.Column("total_amount", sa.Numeric, nullable=False),
-    sa.Column("total_quantity", sa.BigInteger, nullable=False),
-    sa.Column("order_count", sa.BigInteger, nullable=False),
-)
-
-ROW_COLUMNS = [c.name for c in rows_table.columns]
-PER_FILE = ("source_key", "source_modified")
-# The batch before it replaces its keys' rows, in temporary tables without indexes: one row
-# per file in batch_files, and its rows in batch_rows with the file's number in place of
-# the per-file columns (COPY then sends ~45 bytes a row, not ~106). batch_source_rows is
-# orders_rows' shape again.
-batch_metadata = sa.MetaData()
-batch_files_table = sa.Table(
-    "batch_files",
-    batch_metadata,
-    sa.Column("file_no", sa.Integer),
-    *(sa.Column(c.name, c.type) for c in rows_table.columns if c.name in PER_FILE),
-    prefixes=["TEMPORARY"],
-)
-batch_table = sa.Table(
-    "batch_rows",
-    batch_metadata,
-    sa.Column("file_no", sa.Integer),
-    *(sa.Column(c.name, c.type) for c in rows_table.columns if c.name not in PER_FILE),
-    prefixes=["TEMPORARY"],
-)
-BATCH_COLUMNS = [c.name for c in batch_table.columns]
-_BATCH_SOURCE_ROWS = (
-    "CREATE TEMP VIEW batch_source_rows AS SELECT "
-    + ", ".join(f"f.{c}" if c in PER_FILE else f"r.{c}" for c in ROW_COLUMNS)
-    + " FROM batch_rows r JOIN batch_files f ON f.file_no = r.file_no"
-)
 
 # The stored rows of every order_id the batch touches, read once (by the order_id index)
 # before the batch's keys are replaced: the winners before and after are both ranked from it.
@@ -227,26 +162,9 @@ class OrdersLedger:
                 # Every statement here touches few rows; JIT compiling them costs ~0.1 s each.
                 conn.execute(sa.text("SET LOCAL jit = off"))
             metadata.create_all(conn, checkfirst=True)
-            self._compare_keys_by_bytes(conn)
+            if self.is_postgres:
+                compare_keys_by_bytes(conn)
             yield conn
-
-    def _compare_keys_by_bytes(self, conn: sa.Connection) -> None:
-        """Upgrade a store created before keys compared byte by byte (see KEY_TEXT): once,
-        under the orders lock; rebuilds those columns' indexes."""
-        if not self.is_postgres:
-            return  # SQLite compares text byte by byte already
-        collations = conn.execute(
-            sa.text(
-                "SELECT c.relname, a.attname, co.collname FROM pg_attribute a"
-                " JOIN pg_class c ON c.oid = a.attrelid JOIN pg_collation co ON co.oid = a.attcollation"
-                " WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relname IN :tables"
-            ).bindparams(sa.bindparam("tables", expanding=True)),
-            {"tables": list(BYTE_ORDER_COLUMNS)},
-        ).all()
-        quote = conn.dialect.identifier_preparer.quote
-        for table, column, collation in collations:
-            if column in BYTE_ORDER_COLUMNS[table] and collation != "C":
-                conn.execute(sa.text(f'ALTER TABLE {quote(table)} ALTER COLUMN {quote(column)} TYPE text COLLATE "C"'))
 
     def uri(self, table: str) -> str:
         """Where a table of the store is, without the password."""
@@ -315,7 +233,7 @@ class OrdersLedger:
             keys = [f.key for f in fresh]
             self._drop_temp_tables(conn)
             batch_metadata.create_all(conn)
-            conn.execute(sa.text(_BATCH_SOURCE_ROWS))
+            conn.execute(sa.text(BATCH_SOURCE_ROWS_VIEW))
             copied = self._load_rows(conn, fresh)
             result = self._resolve_repeated_ids(conn, fresh)
             dropped = Counter(result.duplicates["source_file"].to_pylist()) if result.duplicates else Counter()
