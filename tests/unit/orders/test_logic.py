@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -11,6 +12,7 @@ from user_code.orders.logic import (
     REASONS,
     MalformedOrdersFile,
     clean_orders,
+    last_of_each,
     null_percentage,
     read_orders_csv,
     summarize_orders,
@@ -104,6 +106,27 @@ def test_sparse_integer_ids_dedupe_through_hash_table():
     result = clean_orders(frame)
     assert result.cleaned["order_id"].tolist() == ["1000000000000", "1", "-5"]
     assert result.cleaned["amount"].tolist() == [1.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["1", "2", "3"],  # compact integers: the counting path
+        ["1", "2", "900000000000"],  # sparse integers: pandas' hash table
+        ["7", "07", "0x7", "-0", "0", "-07", "-7"],  # the int cast takes these; as ids they differ
+        ["7", "a7", "", "x"],  # not integers: Arrow's group-by
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_last_of_each_matches_pandas_on_sliced_chunks(spellings, seed):
+    rng = np.random.default_rng(seed)
+    ids = [spellings[i] for i in rng.integers(0, len(spellings), 400)]
+    ids = [None if i % 37 == 0 else v for i, v in enumerate(ids)]
+    whole = pa.array(["pad", *ids, "pad"])
+    chunked = pa.chunked_array([whole.slice(1, 150), whole.slice(151, len(ids) - 150)])  # buffers with offsets
+    rows = np.flatnonzero([v is not None for v in ids])
+    expected = pd.Series(ids).iloc[rows].drop_duplicates(keep="last").index.to_numpy()
+    assert last_of_each(chunked, rows).tolist() == expected.tolist()
 
 
 def test_empty_frame():
