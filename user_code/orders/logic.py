@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from collections.abc import Iterator
-from typing import Any, Callable, Union
+from typing import Any, BinaryIO, Callable, Union
 
 import numpy as np
 import pandas as pd
@@ -121,29 +122,47 @@ def stream_orders_csv(path: str | os.PathLike, name: str, block_bytes: int) -> I
     blocks' rows, whatever the file's size. A problem in any block raises
     :class:`MalformedOrdersFile` like :func:`read_orders_csv` does.
 
-    A file that fits in one block is read in one call: the whole-file reader parses on all
-    cores, the streaming one block after block (about half the speed on two cores). So the
-    next block is parsed in another thread while the caller cleans the one it was given.
+    Each block is parsed by the whole-file reader, on all cores (pyarrow's streaming reader
+    parses a block on one core: the 5 M-row file took 0.7 s instead of 0.45 s), and the next
+    block is read in another thread while the caller cleans the one it was given.
     """
     if os.path.getsize(path) <= block_bytes:
         yield read_orders_csv(path, name)
         return
-    try:
-        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=block_bytes), convert_options=_CONVERT)
-        with ThreadPoolExecutor(1) as pool:
-            pending = pool.submit(_next_batch, reader)
-            while (batch := pending.result()) is not None:
-                pending = pool.submit(_next_batch, reader)
-                yield _checked(pa.Table.from_batches([batch]), name)
-    except _READ_ERRORS as exc:
-        raise _explain(exc, path, name) from exc
+    with open(path, "rb") as handle, ThreadPoolExecutor(1) as pool:
+        blocks = _csv_blocks(handle, block_bytes, name)
+        pending = pool.submit(_read_block, blocks, name)
+        while (table := pending.result()) is not None:
+            pending = pool.submit(_read_block, blocks, name)
+            yield table
 
 
-def _next_batch(reader: pacsv.CSVStreamingReader) -> pa.RecordBatch | None:
-    try:
-        return reader.read_next_batch()
-    except StopIteration:
-        return None
+def _read_block(blocks: Iterator[bytes], name: str) -> pa.Table | None:
+    block = next(blocks, None)
+    return None if block is None else read_orders_csv(block, name)
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # the three pyarrow's reader knows
+
+
+def _csv_blocks(handle: BinaryIO, block_bytes: int, name: str) -> Iterator[bytes]:
+    """The file in blocks of about ``block_bytes`` that end at a line break; every block after
+    the first starts with a copy of the header line, so each parses on its own. (Like pyarrow's
+    reader with its default ``newlines_in_values=False``, a line break always ends a row.)"""
+    header, rest = b"", b""
+    while data := handle.read(block_bytes):
+        data = rest + data
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        if not cut:
+            raise MalformedOrdersFile(f"{name}: a line is longer than {block_bytes:,} bytes; is this a CSV file?")
+        if header:
+            yield header + data[:cut]
+        else:
+            header = data[: _LINE_BREAK.search(data).end()]  # type: ignore[union-attr]  # data has a line break
+            yield data[:cut]
+        rest = data[cut:]
+    if rest:
+        yield header + rest
 
 
 def _explain(exc: Exception, source: CsvSource | io.BytesIO, name: str) -> MalformedOrdersFile:
@@ -173,8 +192,11 @@ def _header(source: CsvSource | io.BytesIO) -> list[str]:
     else:
         with open(source, "rb") as handle:
             first = handle.read(65536)
-    line = first.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace")
-    return next(csv.reader([line]), [])
+    line = _LINE_BREAK.split(first, maxsplit=1)[0].decode("utf-8", errors="replace")
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error:  # no names to show
+        return []
 
 
 def _require_columns(found: list[str], name: str) -> None:

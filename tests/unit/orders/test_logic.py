@@ -15,6 +15,7 @@ from user_code.orders.logic import (
     last_of_each,
     null_percentage,
     read_orders_csv,
+    stream_orders_csv,
     summarize_orders,
 )
 from user_code.sample_data import generate_orders_csv
@@ -197,4 +198,51 @@ def test_extra_columns_are_ignored_and_order_does_not_matter():
 def test_malformed_files_say_what_is_wrong(data, message):
     with pytest.raises(MalformedOrdersFile) as raised:
         read_orders_csv(data, name="x.csv")
+    assert str(raised.value).startswith(message)
+
+
+DIRTY_3000 = generate_orders_csv(3_000, seed=4, dirty_fraction=0.05, days=9)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        DIRTY_3000,
+        DIRTY_3000.replace(b"\n", b"\r\n"),
+        DIRTY_3000.replace(b"\n", b"\r"),
+        b"\xef\xbb\xbf" + DIRTY_3000,  # a byte-order mark, before the header only
+        DIRTY_3000.rstrip(b"\n"),
+    ],
+    ids=["lf", "crlf", "cr", "bom", "no-final-line-break"],
+)
+@pytest.mark.parametrize("block_bytes", [4096, 5000])
+def test_blocks_read_the_same_rows_as_the_whole_file(tmp_path, data, block_bytes):
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    blocks = list(stream_orders_csv(path, "x.csv", block_bytes))
+    assert len(blocks) > 10
+    assert pa.concat_tables(blocks).equals(read_orders_csv(data))
+
+
+LINES = DIRTY_3000.split(b"\n")
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (
+            b"\n".join([*LINES[:2000], b"1,2,3", *LINES[2000:]]),
+            "x.csv: not a readable CSV file (CSV parse error: Expected 5",
+        ),
+        (b"\n".join([*LINES[:2000], b"9,2023-01-01,\xe9,1,1", *LINES[2000:]]), "x.csv: not a readable CSV file"),
+        (DIRTY_3000.replace(b"\n", b"\r").replace(b"amount", b"amt", 1), "x.csv: missing columns: amount"),
+        (DIRTY_3000[:100] + b"x" * 10_000 + DIRTY_3000[100:], "x.csv: a line is longer than 4,096 bytes"),
+    ],
+    ids=["short-row", "not-utf8", "cr-missing-column", "long-line"],
+)
+def test_a_problem_in_a_later_block_says_what_is_wrong(tmp_path, data, message):
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    with pytest.raises(MalformedOrdersFile) as raised:
+        list(stream_orders_csv(path, "x.csv", 4096))
     assert str(raised.value).startswith(message)
