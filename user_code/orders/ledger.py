@@ -25,7 +25,6 @@ their deltas one after the other and never lose each other's updates.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 from collections import Counter
@@ -33,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -140,6 +140,14 @@ class CommitResult:
     stored_twice_examples: list[str] = field(default_factory=list)
 
 
+class _RepeatedIds(NamedTuple):
+    """What :meth:`OrdersLedger._resolve_repeated_ids` found (see the CommitResult fields)."""
+
+    duplicates: pa.Table | None
+    stored_twice: int
+    examples: list[str]
+
+
 def _naive_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
@@ -235,8 +243,8 @@ class OrdersLedger:
             batch_metadata.create_all(conn)
             conn.execute(sa.text(BATCH_SOURCE_ROWS_VIEW))
             copied = self._load_rows(conn, fresh)
-            result = self._resolve_repeated_ids(conn, fresh)
-            dropped = Counter(result.duplicates["source_file"].to_pylist()) if result.duplicates else Counter()
+            repeated = self._resolve_repeated_ids(conn, fresh)
+            dropped = Counter(repeated.duplicates["source_file"].to_pylist()) if repeated.duplicates else Counter()
             loaded = {key: copied[key] - dropped[key] for key in keys}
             in_keys: sa.BindParameter = sa.bindparam("keys", expanding=True)
             conn.execute(
@@ -279,9 +287,7 @@ class OrdersLedger:
                 ],
             )
             self._drop_temp_tables(conn)
-        return CommitResult(
-            loaded, skipped, int(dates), result.duplicates, result.stored_twice, result.stored_twice_examples
-        )
+        return CommitResult(loaded, skipped, int(dates), repeated.duplicates, repeated.stored_twice, repeated.examples)
 
     def _delta_statement(self, conn: sa.Connection, keys: list[str]) -> sa.TextClause:
         """The summary delta's INSERT, with the winners after the batch ranked over the
@@ -297,11 +303,11 @@ class OrdersLedger:
         after = _WINNERS.format(rows=f"{others} UNION ALL SELECT {_ROW_FIELDS} FROM batch_source_rows")
         return sa.text(_APPLY_DELTA.format(before=before, after=after)).bindparams(in_keys)
 
-    def _resolve_repeated_ids(self, conn: sa.Connection, fresh: list[FileRows]) -> CommitResult:
+    def _resolve_repeated_ids(self, conn: sa.Connection, fresh: list[FileRows]) -> _RepeatedIds:
         """order_ids that a file of the batch has more than once. A file cleaned in several
         blocks keeps the last row of each (the cleaning kept one per block): the earlier ones
         are dropped and returned. In any other file a repeat is a cleaning fault: counted,
-        so that the unique-order_id check fails. Returns only those fields."""
+        so that the unique-order_id check fails."""
         # One aggregate pass finds the few repeated ids, then one pass drops the earlier rows
         # (a hash semi-join against that small table): no index on the batch, no per-row
         # lookups (5 M rows: 17 s before with an index, benchmarks/NOTES.md).
@@ -319,11 +325,9 @@ class OrdersLedger:
             sa.text(f"SELECT file_no, order_id {faults} ORDER BY file_no, order_id LIMIT 20").bindparams(blocks),
             multi,
         ).all()
-        result = CommitResult(
-            {}, [], 0, None, int(stored_twice), [f"{fresh[no].key}: {order_id}" for no, order_id in examples]
-        )
+        faults_found = int(stored_twice), [f"{fresh[no].key}: {order_id}" for no, order_id in examples]
         if not multi["blocks"]:
-            return result
+            return _RepeatedIds(None, *faults_found)
         conn.execute(sa.text(f"DELETE {faults}").bindparams(blocks), multi)  # reported, not resolved
         conn.execute(sa.text("ANALYZE batch_duplicates"))
         dropped = (
@@ -349,7 +353,7 @@ class OrdersLedger:
                 "reason": pa.array(["duplicate_order_id"] * len(frame), pa.string()),
             }
         )
-        return dataclasses.replace(result, duplicates=duplicates)
+        return _RepeatedIds(duplicates, *faults_found)
 
     def _refresh_statistics(self, conn: sa.Connection, inserted: int) -> None:
         """ANALYZE after a load that grew the table by a tenth or more, so that the winners
