@@ -16,14 +16,13 @@ so the asset can quarantine them instead of losing them.
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from collections.abc import Iterator
-from typing import Any, BinaryIO, Callable, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 import pandas as pd
@@ -66,7 +65,7 @@ INTEGER_PATTERN = r"^[+-]?\d{1,18}$"  # at most 18 digits: always fits an int64
 # Validate per distinct value while distinct values are at most this share of the rows.
 DISTINCT_SHARE = 0.2
 
-CsvSource = Union[bytes, str, os.PathLike]
+CsvSource = Union[bytes, pa.Buffer, str, os.PathLike]
 
 
 class MalformedOrdersFile(ValueError):
@@ -104,16 +103,16 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
     Raises :class:`MalformedOrdersFile` (message prefixed with ``name``) for a file that
     is empty, not a CSV, or lacks any of the order columns.
     """
-    if isinstance(source, (bytes, bytearray, memoryview)):
+    if isinstance(source, (bytes, bytearray, memoryview, pa.Buffer)):
         if not bytes(source[:1]):
             raise MalformedOrdersFile(f"{name}: the file is empty")
-        readable: CsvSource | io.BytesIO = io.BytesIO(source)
+        readable: CsvSource | pa.BufferReader = pa.BufferReader(source)  # no copy, no Python file calls
     else:
         readable = source
     try:
         table = pacsv.read_csv(readable, convert_options=_CONVERT)
     except _READ_ERRORS as exc:
-        raise _explain(exc, readable, name) from exc
+        raise _explain(exc, source, name) from exc
     return _checked(table, name)
 
 
@@ -129,43 +128,66 @@ def stream_orders_csv(path: str | os.PathLike, name: str, block_bytes: int) -> I
     if os.path.getsize(path) <= block_bytes:
         yield read_orders_csv(path, name)
         return
-    with open(path, "rb") as handle, ThreadPoolExecutor(1) as pool:
-        blocks = _csv_blocks(handle, block_bytes, name)
-        pending = pool.submit(_read_block, blocks, name)
+    with ThreadPoolExecutor(1) as pool:
+        blocks = _csv_blocks(path, block_bytes, name)
+        pending = pool.submit(next, blocks, None)
         while (table := pending.result()) is not None:
-            pending = pool.submit(_read_block, blocks, name)
+            pending = pool.submit(next, blocks, None)
             yield table
 
 
-def _read_block(blocks: Iterator[bytes], name: str) -> pa.Table | None:
-    block = next(blocks, None)
-    return None if block is None else read_orders_csv(block, name)
+def _csv_blocks(path: str | os.PathLike, block_bytes: int, name: str) -> Iterator[pa.Table]:
+    """The file's rows, parsed a block of about ``block_bytes`` at a time, each block cut after
+    its last line break. Later blocks are parsed with the header's column names. (Like
+    pyarrow's reader with its default ``newlines_in_values=False``, a line break ends a row.)
+
+    Blocks are read into Arrow's memory pool, which reuses the memory block after block:
+    Python ``bytes`` of that size are mapped fresh each time (80,000 page faults, 0.3 s of
+    kernel time, on the 5 M-row file).
+    """
+    later: pacsv.ReadOptions | None = None
+    with pa.OSFile(os.fspath(path)) as source:
+        start, size = 0, source.size()
+        while start < size:
+            source.seek(start)
+            data = source.read_buffer(min(block_bytes, size - start))
+            if start + data.size < size:
+                data = data.slice(0, _after_last_line_break(data, name))
+            if later is None:
+                table = read_orders_csv(data, name)
+                later = pacsv.ReadOptions(column_names=pacsv.read_csv(pa.BufferReader(data)).column_names)
+            else:
+                table = _read_rows(data, later, name)
+            start += data.size
+            yield table
 
 
+def _after_last_line_break(data: pa.Buffer, name: str) -> int:
+    text = np.frombuffer(data, np.uint8)
+    window = 1 << 16
+    while True:  # lines are short: look at the end first
+        tail = text[max(0, len(text) - window) :]
+        breaks = np.flatnonzero((tail == _LF) | (tail == _CR))
+        if len(breaks):
+            return len(text) - len(tail) + int(breaks[-1]) + 1
+        if len(tail) == len(text):
+            raise MalformedOrdersFile(f"{name}: no line break in {len(text):,} bytes; is this a CSV file?")
+        window *= 16
+
+
+def _read_rows(data: pa.Buffer, options: pacsv.ReadOptions, name: str) -> pa.Table:
+    """A block after the first (no header line; the header was checked with the first)."""
+    try:
+        return _checked(pacsv.read_csv(pa.BufferReader(data), read_options=options, convert_options=_CONVERT), name)
+    except _READ_ERRORS as exc:
+        raise MalformedOrdersFile(f"{name}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
+
+
+_LF, _CR = b"\n\r"
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # the three pyarrow's reader knows
 
 
-def _csv_blocks(handle: BinaryIO, block_bytes: int, name: str) -> Iterator[bytes]:
-    """The file in blocks of about ``block_bytes`` that end at a line break; every block after
-    the first starts with a copy of the header line, so each parses on its own. (Like pyarrow's
-    reader with its default ``newlines_in_values=False``, a line break always ends a row.)"""
-    header, rest = b"", b""
-    while data := handle.read(block_bytes):
-        data = rest + data
-        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-        if not cut:
-            raise MalformedOrdersFile(f"{name}: a line is longer than {block_bytes:,} bytes; is this a CSV file?")
-        if header:
-            yield header + data[:cut]
-        else:
-            header = data[: _LINE_BREAK.search(data).end()]  # type: ignore[union-attr]  # data has a line break
-            yield data[:cut]
-        rest = data[cut:]
-    if rest:
-        yield header + rest
-
-
-def _explain(exc: Exception, source: CsvSource | io.BytesIO, name: str) -> MalformedOrdersFile:
+def _explain(exc: Exception, source: CsvSource, name: str) -> MalformedOrdersFile:
     message = str(exc).splitlines()[0]
     if "Empty CSV file" in message:
         return MalformedOrdersFile(f"{name}: the file is empty")
@@ -185,10 +207,10 @@ def _checked(table: pa.Table, name: str) -> pa.Table:
     return table.select(ORDER_COLUMNS)
 
 
-def _header(source: CsvSource | io.BytesIO) -> list[str]:
+def _header(source: CsvSource) -> list[str]:
     """The column names on the first line, as far as they can be read."""
-    if isinstance(source, io.BytesIO):
-        first = source.getvalue()[:65536]
+    if isinstance(source, (bytes, bytearray, memoryview, pa.Buffer)):
+        first = bytes(source[:65536])
     else:
         with open(source, "rb") as handle:
             first = handle.read(65536)
@@ -202,9 +224,17 @@ def _header(source: CsvSource | io.BytesIO) -> list[str]:
 def _require_columns(found: list[str], name: str) -> None:
     missing = [column for column in ORDER_COLUMNS if column not in found]
     if missing:
-        raise MalformedOrdersFile(
-            f"{name}: missing columns: {', '.join(missing)} (found: {', '.join(found) or 'none'})"
-        )
+        raise MalformedOrdersFile(f"{name}: missing columns: {', '.join(missing)} (found: {_shown(found)})")
+
+
+def _shown(found: list[str], most: int = 20, width: int = 40) -> str:
+    """The names found on the first line, fit for a log: a hostile file's binary first line
+    is not repeated, nor are its 60,000 names."""
+    if not all(column.isprintable() for column in found):
+        return "a first line that is not text"
+    shown = [column if len(column) <= width else column[: width - 1] + "…" for column in found[:most]]
+    more = f" and {len(found) - most:,} more" if len(found) > most else ""
+    return (", ".join(shown) or "none") + more
 
 
 def null_percentage(table: pa.Table) -> float:
@@ -289,7 +319,7 @@ def _integer_keys(order_ids: pa.ChunkedArray) -> np.ndarray | None:
         return None
     if not pa.types.is_string(order_ids.type) or any(_not_canonical(chunk) for chunk in order_ids.chunks):
         return None
-    return pc.fill_null(numbers, 0).to_numpy()
+    return (pc.fill_null(numbers, 0) if numbers.null_count else numbers).to_numpy()
 
 
 _ZERO, _PLUS, _MINUS = b"0+-"
@@ -335,12 +365,13 @@ def _last_of_each(order_ids: pa.ChunkedArray, rows: np.ndarray, keys: np.ndarray
             "order_id", use_threads=False
         )
         return np.sort(grouped.aggregate([("row", "max")])["row_max"].to_numpy())
-    keys = keys[rows]
+    if len(rows) < len(keys):  # (rows are ascending and distinct: all rows otherwise)
+        keys = keys[rows]
     low, high = int(keys.min()), int(keys.max())
     if high - low >= 4 * len(keys):
         return rows[~pd.Series(keys).duplicated(keep="last").to_numpy()]
     offsets = keys - low
-    repeated = np.bincount(offsets)[offsets] > 1  # one counting pass; ids seen once are kept
+    repeated = (np.bincount(offsets) > 1)[offsets]  # one counting pass; ids seen once are kept
     if not repeated.any():
         return rows
     is_last = ~repeated

@@ -183,6 +183,21 @@ def test_extra_columns_are_ignored_and_order_does_not_matter():
     assert read_orders_csv(data).column_names == ["order_id", "date", "customer_id", "amount", "quantity"]
 
 
+def test_a_missing_column_message_shows_a_bounded_header():
+    wide = ",".join(f"c{i}" for i in range(1000)).encode() + b"\n1\n"
+    with pytest.raises(MalformedOrdersFile) as raised:
+        read_orders_csv(wide, name="x.csv")
+    assert str(raised.value).endswith(
+        "(found: c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19 and 980 more)"
+    )
+    with pytest.raises(MalformedOrdersFile) as raised:
+        read_orders_csv(b"\x00\x01\x02,\x7f\n", name="x.csv")
+    assert (
+        str(raised.value)
+        == "x.csv: missing columns: order_id, date, customer_id, amount, quantity (found: a first line that is not text)"
+    )
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
@@ -236,7 +251,7 @@ LINES = DIRTY_3000.split(b"\n")
         ),
         (b"\n".join([*LINES[:2000], b"9,2023-01-01,\xe9,1,1", *LINES[2000:]]), "x.csv: not a readable CSV file"),
         (DIRTY_3000.replace(b"\n", b"\r").replace(b"amount", b"amt", 1), "x.csv: missing columns: amount"),
-        (DIRTY_3000[:100] + b"x" * 10_000 + DIRTY_3000[100:], "x.csv: a line is longer than 4,096 bytes"),
+        (DIRTY_3000[:100] + b"x" * 10_000 + DIRTY_3000[100:], "x.csv: no line break in 4,096 bytes"),
     ],
     ids=["short-row", "not-utf8", "cr-missing-column", "long-line"],
 )
