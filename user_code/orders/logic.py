@@ -152,26 +152,32 @@ def _csv_blocks(path: str | os.PathLike, block_bytes: int, name: str) -> Iterato
             source.seek(start)
             data = source.read_buffer(min(block_bytes, size - start))
             if start + data.size < size:
-                data = data.slice(0, _after_last_line_break(data, name))
+                end = _after_line_break(data, last=True)
+                if end is None:
+                    raise MalformedOrdersFile(f"{name}: no line break in {data.size:,} bytes; is this a CSV file?")
+                data = data.slice(0, end)
             if later is None:
                 table = read_orders_csv(data, name)
-                later = pacsv.ReadOptions(column_names=pacsv.read_csv(pa.BufferReader(data)).column_names)
+                header = data.slice(0, _after_line_break(data, last=False))
+                later = pacsv.ReadOptions(column_names=pacsv.read_csv(pa.BufferReader(header)).column_names)
             else:
                 table = _read_rows(data, later, name)
             start += data.size
             yield table
 
 
-def _after_last_line_break(data: pa.Buffer, name: str) -> int:
+def _after_line_break(data: pa.Buffer, last: bool) -> int | None:
+    """The position after the first (``last``: the last) line break in ``data``, None if it
+    has none. Lines are short, so the start (the end) is searched first."""
     text = np.frombuffer(data, np.uint8)
     window = 1 << 16
-    while True:  # lines are short: look at the end first
-        tail = text[max(0, len(text) - window) :]
-        breaks = np.flatnonzero((tail == _LF) | (tail == _CR))
+    while True:
+        part = text[max(0, len(text) - window) :] if last else text[:window]
+        breaks = np.flatnonzero((part == _LF) | (part == _CR))
         if len(breaks):
-            return len(text) - len(tail) + int(breaks[-1]) + 1
-        if len(tail) == len(text):
-            raise MalformedOrdersFile(f"{name}: no line break in {len(text):,} bytes; is this a CSV file?")
+            return len(text) - len(part) + int(breaks[-1]) + 1 if last else int(breaks[0]) + 1
+        if len(part) == len(text):
+            return None
         window *= 16
 
 
