@@ -398,9 +398,22 @@ def clean_orders(raw: pa.Table | pd.DataFrame) -> CleanedOrders:
     return CleanedOrders(cleaned=to_pandas(typed), quarantined=to_pandas(quarantined))
 
 
+def _column_workers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(pa.cpu_count(), thread_name_prefix="orders-columns")
+
+
 # One worker per core, kept for the process: a pool per call, one thread per task, cost
-# 20-30 ms per million rows on two cores in thread start-up and switching.
-_COLUMN_WORKERS = ThreadPoolExecutor(pa.cpu_count(), thread_name_prefix="orders-columns")
+# 20-30 ms per million rows on two cores in thread start-up and switching. A forked child
+# gets a pool of its own (the parent's threads do not exist in it).
+_COLUMN_WORKERS = _column_workers()
+
+
+def _after_fork_in_child() -> None:
+    global _COLUMN_WORKERS
+    _COLUMN_WORKERS = _column_workers()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _in_parallel(*tasks: Callable[[], Any]) -> list[Any]:

@@ -1,6 +1,7 @@
 """The pure cleaning functions on small dirty frames."""
 
 import datetime as dt
+import multiprocessing
 
 import numpy as np
 import pandas as pd
@@ -261,3 +262,15 @@ def test_a_problem_in_a_later_block_says_what_is_wrong(tmp_path, data, message):
     with pytest.raises(MalformedOrdersFile) as raised:
         list(stream_orders_csv(path, "x.csv", 4096))
     assert str(raised.value).startswith(message)
+
+
+def _cleaned_rows(data: bytes) -> int:
+    return len(clean_orders(read_orders_csv(data)).cleaned)
+
+
+def test_cleaning_works_in_a_forked_child():
+    """The column pool's threads exist only in the process that started them: a child
+    forked after the parent cleaned must get a pool of its own, or its cleaning waits forever."""
+    assert _cleaned_rows(DIRTY_3000) > 0  # the parent's pool has started its threads
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_cleaned_rows, (DIRTY_3000,)).get(timeout=30) == _cleaned_rows(DIRTY_3000)
