@@ -5,6 +5,7 @@ object, batched (rules in detection.py)."""
 from __future__ import annotations
 
 import time
+from itertools import islice
 
 from dagster import (
     AssetSelection,
@@ -23,7 +24,7 @@ from dagster import (
 )
 
 from ..environment import schedule_timezone
-from ..resources import ObjectStore, StoredObject, WarehouseResource
+from ..resources import ObjectStore, StorageError, StoredObject, WarehouseResource
 from ..variables import numeric_setting
 from .assets import ORDERS_ASSETS, RawOrdersConfig
 from .detection import MAX_FILES_IN_FLIGHT, SensorState, plan_batches, sweep, version_id
@@ -57,6 +58,16 @@ daily_schedule = ScheduleDefinition(
 # prefix holds; the sweep carries on at the next tick.
 MAX_OBJECTS_PER_TICK = 10_000
 LIST_BUDGET_SECONDS = 1.0
+
+# The sensor daemon starts a tick at most once per loop, every 5 s, whatever the sensor's
+# interval: an upload waited 2.5 s on average for the next tick. A tick that has nothing to
+# request and saw a small prefix whole keeps watching it, one listing per WATCH_EVERY_SECONDS
+# until WATCH_SECONDS after the tick began, and evaluates again as soon as a new key or ETag
+# shows up. The window ends before the daemon's next loop, so no loop finds the tick still
+# running; a big prefix is not watched (each listing would cost as much as the tick).
+WATCH_SECONDS = 3.5
+WATCH_EVERY_SECONDS = 1.0
+WATCH_MAX_OBJECTS = 1_000
 INTERVAL_VARIABLE = "ORDERS_SENSOR_INTERVAL_SECONDS"
 MAX_INTERVAL_SECONDS = 15
 FINISHED = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
@@ -104,9 +115,40 @@ def file_sensor(
     Loaded and rejected versions come from the orders ledger, so a cursor reset never
     ingests a version twice (a repeated request loads nothing: the run checks again).
     """
-    now = time.time()
+    deadline = time.monotonic() + WATCH_SECONDS
     state = SensorState.parse(context.cursor)
     ledger = OrdersLedger(orders_db)
+    result, listed = _evaluate(context, object_store, ledger, state)
+    if result.run_requests or listed is None:
+        return result
+    while time.monotonic() + WATCH_EVERY_SECONDS <= deadline:
+        time.sleep(WATCH_EVERY_SECONDS)
+        now_listed = _small_listing(object_store)
+        if now_listed is None:
+            break
+        if now_listed - listed:
+            return _evaluate(context, object_store, ledger, state)[0]
+    return result
+
+
+def _small_listing(store: ObjectStore) -> set[tuple[str, str]] | None:
+    """Key + ETag of every orders CSV in the prefix, or None when it is too big to watch or
+    cannot be listed (the next tick reports why)."""
+    try:
+        objects = list(islice(store.list_objects(INCOMING_PREFIX), WATCH_MAX_OBJECTS + 1))
+    except StorageError:
+        return None
+    if len(objects) > WATCH_MAX_OBJECTS:
+        return None
+    return {(o.key, o.etag) for o in objects if is_orders_csv(o.key)}
+
+
+def _evaluate(
+    context: SensorEvaluationContext, object_store: ObjectStore, ledger: OrdersLedger, state: SensorState
+) -> tuple[SensorResult, set[tuple[str, str]] | None]:
+    """One evaluation, and the orders CSVs it saw when it saw the whole prefix in one go and
+    that prefix is small enough to watch (None otherwise)."""
+    now = time.time()
     segments, state.position = _sweep(object_store, state.position)
     known = [ledger.known_versions(segment[0].key, segment[-1].key) for segment in segments]
     loaded = {k: e for versions, _ in known for k, e in versions.items()}
@@ -147,12 +189,20 @@ def file_sensor(
                 break
             room -= len(batch)
             requests.append(run_request_for(batch, state.request(batch, attempt, now)))
-    if not requests:
-        seen = sum(len(s) for s in segments)
-        reason = f"No new or changed files under {INCOMING_PREFIX} ({seen} objects looked at"
+    if requests:
+        return SensorResult(run_requests=requests, cursor=state.dump()), None
+    seen = [o for segment in segments for o in segment]
+    if pending:
+        reason = (
+            f"{len(pending)} new or changed files under {INCOMING_PREFIX} wait for room: "
+            f"{state.files_in_flight()} files are in runs still in flight (at most {MAX_FILES_IN_FLIGHT})."
+        )
+    else:
+        reason = f"No new or changed files under {INCOMING_PREFIX} ({len(seen)} objects looked at"
         reason += f", {waiting} waiting to be retried)." if waiting else ")."
-        return SensorResult(skip_reason=SkipReason(reason), cursor=state.dump())
-    return SensorResult(run_requests=requests, cursor=state.dump())
+    whole = state.position is None and len(seen) <= WATCH_MAX_OBJECTS
+    listed = {(o.key, o.etag) for o in seen if is_orders_csv(o.key)} if whole else None
+    return SensorResult(skip_reason=SkipReason(reason), cursor=state.dump()), listed
 
 
 def _sweep(store: ObjectStore, position: str | None):

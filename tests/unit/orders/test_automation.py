@@ -20,7 +20,7 @@ from user_code.variables import ConfigurationError
 from user_code.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
 from user_code.orders import automation
 from user_code.orders.automation import daily_schedule, file_sensor, sensor_interval_seconds
-from user_code.resources import StoredObject
+from user_code.resources import S3ObjectStore, StoredObject
 
 from .conftest import put_csv, run_orders
 from .helpers import csv_bytes
@@ -34,6 +34,23 @@ def no_listing_deadline(monkeypatch):
     """The sensor's time budget is tested with a fake clock (test_sweep_stops_at_its_time_budget);
     elsewhere the object caps decide, so a loaded machine cannot change what a tick sees."""
     monkeypatch.setattr(automation, "LIST_BUDGET_SECONDS", 600)
+    monkeypatch.setattr(automation, "WATCH_SECONDS", 0)  # the watch has tests of its own
+
+
+@pytest.fixture
+def watching(monkeypatch):
+    """A short watch; returns the listings it made."""
+    monkeypatch.setattr(automation, "WATCH_SECONDS", 2.0)
+    monkeypatch.setattr(automation, "WATCH_EVERY_SECONDS", 0.2)
+    listings = []
+    real = automation._small_listing
+
+    def counted(store):
+        listings.append(time.monotonic())
+        return real(store)
+
+    monkeypatch.setattr(automation, "_small_listing", counted)
+    return listings
 
 
 def tick(resources, cursor=None, instance=None):
@@ -196,6 +213,65 @@ def test_the_sensor_retries_the_files_of_a_failed_run(s3_resources, s3_store):
         state.retries[next(iter(state.retries))][1] = time.time() - 1  # the back-off is over
         [retry] = tick(s3_resources, state.dump(), instance).run_requests
         assert retry.run_key.endswith(":1") and requested(tick(s3_resources, state.dump(), instance)) == [[key]]
+
+
+def test_a_tick_with_nothing_to_do_watches_a_small_prefix_for_uploads(s3_resources, s3_store, monkeypatch):
+    monkeypatch.setattr(automation, "WATCH_SECONDS", 5.0)
+    monkeypatch.setattr(automation, "WATCH_EVERY_SECONDS", 0.2)
+    run_orders(s3_resources, [put_csv(s3_store, "a.csv", ROW)])
+    real, listings = automation._small_listing, []
+
+    def upload_during_the_watch(store):
+        listings.append(store)
+        if len(listings) == 2:
+            put_csv(s3_store, "b.csv", ROW)
+        return real(store)
+
+    monkeypatch.setattr(automation, "_small_listing", upload_during_the_watch)
+    started = time.monotonic()
+    result = tick(s3_resources)
+    assert requested(result) == [[automation.INCOMING_PREFIX + "b.csv"]]
+    assert len(listings) == 2 and time.monotonic() - started < 5.0  # found at once, not at the window's end
+
+
+def test_a_watch_without_uploads_ends_in_time_with_the_first_answer(s3_resources, s3_store, watching):
+    started = time.monotonic()
+    result = tick(s3_resources)
+    assert not result.run_requests and "No new or changed files" in result.skip_reason.skip_message
+    assert 1.8 <= time.monotonic() - started < 3.0 and len(watching) >= 2
+
+
+def test_big_prefixes_and_requesting_ticks_are_not_watched(s3_resources, s3_store, watching, monkeypatch):
+    put_csv(s3_store, "a.csv", ROW)
+    assert tick(s3_resources).run_requests and not watching
+    monkeypatch.setattr(automation, "WATCH_MAX_OBJECTS", 0)
+    run_orders(s3_resources, [automation.INCOMING_PREFIX + "a.csv"])
+    assert not tick(s3_resources).run_requests and not watching
+
+
+def test_a_store_that_fails_during_the_watch_ends_it(s3_resources, s3_store, watching, monkeypatch):
+    real, calls = S3ObjectStore.list_objects, []
+
+    def down_after_the_first_listing(self, *args, **kwargs):
+        calls.append(args)
+        if len(calls) > 1:
+            raise automation.StorageError("Cannot reach the object store")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3ObjectStore, "list_objects", down_after_the_first_listing)
+    monkeypatch.setattr(automation, "WATCH_SECONDS", 10.0)
+    started = time.monotonic()
+    result = tick(s3_resources)
+    assert "No new or changed files" in result.skip_reason.skip_message  # the evaluation's answer stands
+    assert len(watching) == 1 and time.monotonic() - started < 5.0  # not the 10 s window
+
+
+def test_files_without_room_are_reported_as_waiting(s3_resources, s3_store, monkeypatch):
+    monkeypatch.setattr(automation, "MAX_FILES_IN_FLIGHT", 0)
+    put_csv(s3_store, "a.csv", ROW)
+    result = tick(s3_resources)
+    assert not result.run_requests
+    assert result.skip_reason.skip_message.startswith("1 new or changed files under incoming/orders/ wait for room")
 
 
 def test_an_old_cursor_format_starts_a_fresh_sweep():
