@@ -115,8 +115,9 @@ class Stack:
     def container_id(self, service: str) -> str:
         return self.compose("ps", "-q", service).stdout.strip()
 
-    def dump_logs(self) -> str:
-        logs = self.compose("logs", "--no-color", "--timestamps", "--tail", "400", check=False)
+    def dump_logs(self, tail: int = 400) -> str:
+        """The last ``tail`` lines of every service's log, and the newest run containers' logs."""
+        logs = self.compose("logs", "--no-color", "--timestamps", "--tail", str(tail), check=False)
         runs = subprocess.run(
             [
                 "docker",

@@ -6,7 +6,8 @@ stack up (``docker compose up -d --build --wait``, plus the test-only OVERRIDES;
 already running stack is simply reused), and at the end always runs ``docker compose down -v`` and removes the run
 containers the DockerRunLauncher started (unless --keep-stack / E2E_KEEP_STACK=1). When
 a stack test (marker ``e2e`` or ``faults``) failed, the service logs are printed and
-saved to tests/e2e/artifacts/compose-logs.txt.
+saved to tests/e2e/artifacts/compose-logs.txt; the logs as they were when a test failed
+(before later tests push its lines out) go to tests/e2e/artifacts/failed-<test>.txt.
 
 Without a usable Docker engine the stack tests are skipped with the reason; with
 --require-e2e, CI=true or E2E_REQUIRED=1 that is a failure instead.
@@ -15,6 +16,7 @@ Without a usable Docker engine the stack tests are skipped with the reason; with
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -50,6 +52,10 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if report.failed and any(item.get_closest_marker(m) for m in STACK_MARKERS):
         _failed.append(item.nodeid)
+        stack = item.funcargs.get("stack")
+        if isinstance(stack, Stack):
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:]
+            (ARTIFACTS / f"failed-{name}.txt").write_text(stack.dump_logs(tail=3000))
 
 
 def require_docker(config, what: str = "e2e tests") -> None:
