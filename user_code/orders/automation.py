@@ -65,7 +65,7 @@ LIST_BUDGET_SECONDS = 1.0
 # until WATCH_SECONDS after the tick began, and evaluates again as soon as a new key or ETag
 # shows up. The window ends before the daemon's next loop, so no loop finds the tick still
 # running; a big prefix is not watched (each listing would cost as much as the tick).
-WATCH_SECONDS = 3.5
+WATCH_SECONDS = 3.0
 WATCH_EVERY_SECONDS = 1.0
 WATCH_MAX_OBJECTS = 1_000
 INTERVAL_VARIABLE = "ORDERS_SENSOR_INTERVAL_SECONDS"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -109,10 +108,21 @@ def read_orders_csv(source: CsvSource, name: str = "orders file") -> pa.Table:
         readable: CsvSource | pa.BufferReader = pa.BufferReader(source)  # no copy, no Python file calls
     else:
         readable = source
+    return _parsed(readable, name, header_from=source)
+
+
+def _parsed(
+    readable: CsvSource | pa.BufferReader,
+    name: str,
+    header_from: CsvSource | None,
+    options: pacsv.ReadOptions | None = None,
+) -> pa.Table:
+    """The order columns of one CSV (a whole file, or a later block of one: ``options`` name
+    its columns, and ``header_from`` is None, as it has no header line to explain an error)."""
     try:
-        table = pacsv.read_csv(readable, convert_options=_CONVERT)
+        table = pacsv.read_csv(readable, read_options=options, convert_options=_CONVERT)
     except _READ_ERRORS as exc:
-        raise _explain(exc, source, name) from exc
+        raise _explain(exc, header_from, name) from exc
     return _checked(table, name)
 
 
@@ -161,7 +171,7 @@ def _csv_blocks(path: str | os.PathLike, block_bytes: int, name: str) -> Iterato
                 header = data.slice(0, _after_line_break(data, last=False))
                 later = pacsv.ReadOptions(column_names=pacsv.read_csv(pa.BufferReader(header)).column_names)
             else:
-                table = _read_rows(data, later, name)
+                table = _parsed(pa.BufferReader(data), name, None, later)
             start += data.size
             yield table
 
@@ -181,23 +191,15 @@ def _after_line_break(data: pa.Buffer, last: bool) -> int | None:
         window *= 16
 
 
-def _read_rows(data: pa.Buffer, options: pacsv.ReadOptions, name: str) -> pa.Table:
-    """A block after the first (no header line; the header was checked with the first)."""
-    try:
-        return _checked(pacsv.read_csv(pa.BufferReader(data), read_options=options, convert_options=_CONVERT), name)
-    except _READ_ERRORS as exc:
-        raise MalformedOrdersFile(f"{name}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
+_LF, _CR = b"\n\r"  # a line ends at LF, CR or CRLF, as for pyarrow's reader
 
 
-_LF, _CR = b"\n\r"
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # the three pyarrow's reader knows
-
-
-def _explain(exc: Exception, source: CsvSource, name: str) -> MalformedOrdersFile:
+def _explain(exc: Exception, header_from: CsvSource | None, name: str) -> MalformedOrdersFile:
     message = str(exc).splitlines()[0]
     if "Empty CSV file" in message:
         return MalformedOrdersFile(f"{name}: the file is empty")
-    _require_columns(_header(source), name)  # a wrong header is the more useful message
+    if header_from is not None:
+        _require_columns(_header(header_from), name)  # a wrong header is the more useful message
     return MalformedOrdersFile(f"{name}: not a readable CSV file ({message})")
 
 
@@ -220,7 +222,8 @@ def _header(source: CsvSource) -> list[str]:
     else:
         with open(source, "rb") as handle:
             first = handle.read(65536)
-    line = _LINE_BREAK.split(first, maxsplit=1)[0].decode("utf-8", errors="replace")
+    end = _after_line_break(pa.py_buffer(first), last=False)
+    line = (first[:end] if end else first).rstrip(b"\r\n").decode("utf-8", errors="replace")
     try:
         return next(csv.reader([line]), [])
     except csv.Error:  # no names to show
