@@ -200,7 +200,7 @@ def _evaluate(
     else:
         reason = f"No new or changed files under {INCOMING_PREFIX} ({len(seen)} objects looked at"
         reason += f", {waiting} waiting to be retried)." if waiting else ")."
-    whole = state.position is None and len(seen) <= WATCH_MAX_OBJECTS
+    whole = not pending and state.position is None and len(seen) <= WATCH_MAX_OBJECTS  # no room: no watch
     listed = {(o.key, o.etag) for o in seen if is_orders_csv(o.key)} if whole else None
     return SensorResult(skip_reason=SkipReason(reason), cursor=state.dump()), listed
 
