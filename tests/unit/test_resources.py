@@ -77,3 +77,24 @@ def test_warehouse_down_hides_the_password():
         warehouse.read_frame("SELECT 1")
     assert "s3cret-pw" not in str(error.value)
     assert "WAREHOUSE_DB_PASSWORD" in str(error.value)
+
+
+def test_a_new_resource_with_the_same_settings_reuses_the_client_and_the_engine(s3_store, tmp_path):
+    """Each sensor tick builds its resources afresh; the client and engine outlive them."""
+    again = S3ObjectStore(bucket="another-bucket", s3=S3Resource(**s3_store.s3.model_dump()))
+    assert again._get_client() is s3_store._get_client()
+    other_endpoint = S3ObjectStore(bucket=s3_store.bucket, s3=S3Resource(endpoint_url="http://127.0.0.1:9"))
+    assert other_endpoint._get_client() is not s3_store._get_client()
+
+    def warehouse(name: str) -> WarehouseResource:
+        return WarehouseResource(drivername="sqlite", database=str(tmp_path / name))
+
+    assert warehouse("w.db").get_engine() is warehouse("w.db").get_engine()
+    assert warehouse("w.db").get_engine() is not warehouse("other.db").get_engine()
+
+
+def test_a_forked_process_gets_its_own_engine(tmp_path, monkeypatch):
+    warehouse = WarehouseResource(drivername="sqlite", database=str(tmp_path / "w.db"))
+    parent = warehouse.get_engine()
+    monkeypatch.setattr("user_code.resources.os.getpid", lambda: -1)
+    assert warehouse.get_engine() is not parent
