@@ -111,7 +111,7 @@ reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake)
 # --- tests ---------------------------------------------------------------------------
 .PHONY: test
 test: venv ## unit + e2e tests (e2e are skipped, with the reason, when no Docker engine is available)
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest --durations=25   # the 25 slowest: where CI's minutes go
 
 .PHONY: lint
 lint: venv ## ruff (lint and format check) and mypy (types), settings in pyproject.toml; .ci/run runs it

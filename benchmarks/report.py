@@ -204,6 +204,11 @@ def render(r: dict) -> str:
             )
         for service, mib in sorted(f.get("idle_mib_by_service", {}).items()):
             lines.append(f"| … idle {service} (MiB) | {mib:.0f} | | | |")
+    c = r.get("idle_cpu")
+    if c and c.get("cpu_s_by_service"):
+        lines.append(f"| Idle CPU, whole stack (cores, over {c['seconds']:.0f} s, no runs) | {c['cores']:.2f} | | | |")
+        for service, seconds in c["cpu_s_by_service"].items():
+            lines.append(f"| … idle {service} (CPU s per {c['seconds']:.0f} s) | {seconds:.1f} | | | |")
     for figure, error in sorted(r.get("stack_errors", {}).items()):
         lines.append(f"| {figure}: not measured | {error[:200]} | | | |")
     if NOTES_MD.exists():

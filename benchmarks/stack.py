@@ -451,6 +451,45 @@ def idle_memory(stack: Stack, settle_s: float = 30, samples: int = 3) -> dict[st
     return {service: round(statistics.median(values), 1) for service, values in sorted(readings.items())}
 
 
+# A container's CPU time so far: cgroup v2 (systemd or cgroupfs driver), then v1's cpuacct.
+CPU_COUNTERS = (
+    ("/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat", "usage_usec", 1e6),
+    ("/sys/fs/cgroup/docker/{id}/cpu.stat", "usage_usec", 1e6),
+    ("/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage", "", 1e9),
+)
+
+
+def cpu_seconds(container_id: str) -> float | None:
+    for pattern, field, per_second in CPU_COUNTERS:
+        path = Path(pattern.format(id=container_id))
+        if path.exists():
+            text = path.read_text()
+            return int(text.split(field)[1].split()[0] if field else text) / per_second
+    return None
+
+
+def idle_cpu(stack: Stack, seconds: float = 60) -> dict:
+    """CPU seconds per service over ``seconds`` of the idle stack, from the containers'
+    cgroup counters (docker stats shows a moment, not a sum). Empty where cgroups are not
+    readable from here."""
+    ids = stack.compose("ps", "-q").stdout.split()
+    names = docker("inspect", "--format", "{{.Id}} {{.Name}}", *ids).stdout.split("\n") if ids else []
+    services = dict(line.split(" ", 1) for line in names if line.strip())
+    before = {cid: cpu_seconds(cid) for cid in services}
+    time.sleep(seconds)
+    used = {
+        service_of(services[cid]): round(cpu_seconds(cid) - start, 1)  # type: ignore[operator]
+        for cid, start in before.items()
+        if start is not None
+    }
+    log(f"idle CPU over {seconds:.0f}s: {used}")
+    return {
+        "seconds": seconds,
+        "cpu_s_by_service": dict(sorted(used.items())),
+        "cores": round(sum(used.values()) / seconds, 2),
+    }
+
+
 def remove_project_images(stack: Stack) -> None:
     """The images compose builds (not the sandbox stand-ins), plus their dangling build stages."""
     for image in project_images(stack).values():
@@ -553,6 +592,7 @@ def run(
                 f"upstream is ~{UPSTREAM_PYTHON_SLIM_MB} MB"
             )
             log(f"idle memory {by_service} = {footprint['idle_total_mib']} MiB; images {sizes} MB")
+            results["idle_cpu"] = idle_cpu(stack)
 
         for name, figure, call in (
             ("sensor", "sensor_latency_s", lambda: sensor_latency(stack, uploads)),
