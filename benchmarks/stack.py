@@ -171,8 +171,8 @@ def wait_location_loaded(stack: Stack, timeout: float = 180) -> None:
                 and (entry.get("locationOrLoadError") or {}).get("__typename") == "RepositoryLocation"
             ):
                 return
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, AssertionError) as error:
-            last = repr(error)
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, AssertionError, KeyError) as error:
+            last = repr(error)  # KeyError: the workspace is still loading (an error, no entries yet)
         time.sleep(0.5)
     raise TimeoutError(f"code location {LOCATION} not loaded after {timeout:.0f}s: {last}")
 
@@ -501,19 +501,23 @@ def timed_up(stack: Stack, build: bool = False) -> dict:
     """`up -d --wait` (every service healthy) and, measured beside it, the UI answering
     with the code location loaded."""
     ui: dict[str, float] = {}
+    errors: list[str] = []
     started = time.monotonic()
     stop = threading.Event()
 
     def watch_ui():
-        while not stop.is_set():
-            try:
-                with urllib.request.urlopen(f"{UI}/server_info", timeout=2):
-                    pass
-                wait_location_loaded(stack, timeout=600)
-                ui["ui_s"] = time.monotonic() - started
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                time.sleep(0.25)
+        try:
+            while not stop.is_set():
+                try:
+                    with urllib.request.urlopen(f"{UI}/healthz", timeout=2):  # no login needed
+                        pass
+                    wait_location_loaded(stack, timeout=600)
+                    ui["ui_s"] = time.monotonic() - started
+                    return
+                except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                    time.sleep(0.25)
+        except Exception as error:  # reported beside the figure, not lost with the thread
+            errors.append(f"{type(error).__name__}: {error}")
 
     watcher = threading.Thread(target=watch_ui, daemon=True)
     watcher.start()
@@ -522,6 +526,8 @@ def timed_up(stack: Stack, build: bool = False) -> dict:
     finally:
         watcher.join(timeout=180)
         stop.set()
+    if "ui_s" not in ui:
+        log(f"the UI was not seen healthy with its location loaded during up: {errors or 'still waiting'}")
     return {"up_wait_s": round(wait_s, 1), "ui_s": round(ui.get("ui_s", float("nan")), 1)}
 
 
