@@ -1,10 +1,14 @@
 # Dagster images for the compose stack. One file, two images, each with only what it runs:
 #   dagster    webserver and daemon: dagster + webserver/GraphQL + postgres/docker/aws
 #              integrations; no pandas/pyarrow (the code location never runs there)
-#   user-code  the gRPC code server, the init job and every run container the
-#              DockerRunLauncher starts: dagster + integrations + pandas/pyarrow + user_code/
+#   user-code-base  what every code location's image starts FROM: dagster + integrations +
+#              pandas/pyarrow + the platform library (dagster_platform), no location code
+#   user-code  the location `orders_and_sales` (user_code/orders_and_sales): its gRPC code
+#              server, the init job and every run container of it
 #              (`--build-arg USER_CODE_EXTRAS=k8s`: the same image plus dagster-k8s, for the
 #              Kubernetes deployment, infra/k8s/; `make image-k8s`)
+#   scale      the location `scale` (user_code/scale): the Celery demo's code server, run
+#              containers and workers (compose profile `scale`)
 # Each venv is built in its own builder stage (requirements/<image>.txt, versions from
 # requirements/constraints.txt), slimmed by infra/docker/slim-venv.sh (test suites, headers,
 # Arrow Flight, unused botocore models, source maps) and byte-compiled, so no container
@@ -58,15 +62,16 @@ ARG DAGSTER_GID=1000
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
     PYTHONUNBUFFERED=1 \
-    PYTHONPATH=/opt/dagster/lib \
+    PYTHONPATH=/opt/dagster/lib:/opt/dagster/app \
     DAGSTER_HOME=/opt/dagster/dagster_home
 RUN groupadd --gid ${DAGSTER_GID} dagster \
  && useradd --uid ${DAGSTER_UID} --gid dagster --home-dir /home/dagster --create-home \
         --shell /usr/sbin/nologin dagster \
  && mkdir -p /opt/dagster/dagster_home/storage /opt/dagster/app /opt/dagster/infra \
  && chown -R dagster:dagster /opt/dagster/dagster_home /opt/dagster/app
-COPY dagster.yaml workspace.yaml /opt/dagster/dagster_home/
-# Platform extensions dagster.yaml names (dagster_platform.compute_logs), in both images.
+COPY dagster.yaml workspace.yaml workspace.scale.yaml /opt/dagster/dagster_home/
+# The platform library: the extensions dagster.yaml names (dagster_platform.compute_logs)
+# and what the code locations share (resources, IO manager, settings), in every image.
 COPY infra/dagster_platform/ /opt/dagster/lib/dagster_platform/
 RUN python3 -m compileall -q /opt/dagster/lib
 WORKDIR /opt/dagster/app
@@ -77,12 +82,22 @@ USER dagster
 EXPOSE 3000
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/dagster_home/workspace.yaml"]
 
-FROM runtime AS user-code
+# A code location's image: this base, its package under /opt/dagster/app/<package>, and
+# the code server as CMD, running as the unprivileged user (each stage below).
+FROM runtime AS user-code-base
 COPY --from=venv-user-code /opt/venv /opt/venv
 COPY infra/init/ /opt/dagster/infra/init/
 COPY infra/docker/code_server_health.py /opt/dagster/infra/code_server_health.py
-COPY --chown=root:root user_code/ /opt/dagster/app/user_code/
-RUN python -m compileall -q /opt/dagster/app/user_code
-USER dagster
 EXPOSE 4000
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "user_code.definitions"]
+
+FROM user-code-base AS user-code
+COPY --chown=root:root user_code/orders_and_sales/src/orders_and_sales/ /opt/dagster/app/orders_and_sales/
+RUN python -m compileall -q /opt/dagster/app/orders_and_sales
+USER dagster
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "orders_and_sales.definitions"]
+
+FROM user-code-base AS scale
+COPY --chown=root:root user_code/scale/src/scale/ /opt/dagster/app/scale/
+RUN python -m compileall -q /opt/dagster/app/scale
+USER dagster
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "scale.definitions"]

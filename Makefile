@@ -26,7 +26,7 @@ help: ## list the targets
 venv: ## create .venv with the pinned dev requirements (a no-op when they are there)
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
-	$(VENV)/bin/pip install -q --no-deps -e .  # user_code importable from anywhere (pyproject.toml)
+	$(VENV)/bin/pip install -q --no-deps -e . -e user_code/orders_and_sales -e user_code/scale  # the library and every location, importable from anywhere
 
 .env:
 	python3 infra/env/make_env.py .env.example .env
@@ -52,7 +52,7 @@ logs: ## follow the logs of every service (SERVICE=daemon for one)
 	$(COMPOSE) logs -f --tail 200 $(SERVICE)
 
 .PHONY: reload-code
-reload-code: ## rebuild and restart only the code server (then "Reload definitions" in the UI)
+reload-code: ## rebuild and restart only the code server of orders_and_sales (then "Reload definitions" in the UI)
 	$(COMPOSE) up -d --build --no-deps --wait user-code
 
 # The Kubernetes deployment's image (infra/k8s/README.md): the user-code target plus
@@ -140,18 +140,20 @@ bench: venv ## every benchmark (throughput, then the stack figures on a stack it
 .PHONY: dev
 dev: sample-orders ## `dagster dev` with local resources (SQLite warehouse, folder lake) on 127.0.0.1:$(DEV_PORT)
 	@mkdir -p $(LOCAL_DAGSTER_HOME)
-	@cp infra/local/dagster.yaml $(LOCAL_DAGSTER_HOME)/dagster.yaml
+	@cp infra/local/dagster.yaml infra/local/workspace.yaml $(LOCAL_DAGSTER_HOME)/
+	@# Seeding is this explicit step: loading the definitions writes nothing.
+	@LOCAL_DATA_DIR=$(abspath $(LOCAL_DATA_DIR)) $(PYTHON) -m orders_and_sales.sample_data seed-local
 	@echo "drop an orders file: cp $(LOCAL_DATA_DIR)/samples/orders.csv $(LOCAL_DATA_DIR)/lake/incoming/orders/\$$(date +%Y%m%dT%H%M%S).csv"
 	@# Started from DAGSTER_HOME, not from here: `dagster dev` loads ./.env (the Docker
 	@# stack's settings, DAGSTER_DEPLOYMENT=docker included) over the environment.
 	cd $(LOCAL_DAGSTER_HOME) && DAGSTER_DEPLOYMENT=local LOCAL_DATA_DIR=$(abspath $(LOCAL_DATA_DIR)) \
 		DAGSTER_HOME=$(LOCAL_DAGSTER_HOME) \
-		$(abspath $(PYTHON)) -m dagster dev -m user_code.definitions -d $(CURDIR) -h 127.0.0.1 -p $(DEV_PORT)
+		$(abspath $(PYTHON)) -m dagster dev -w $(LOCAL_DAGSTER_HOME)/workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
 
 .PHONY: sample-orders
 sample-orders: venv ## write a sample (slightly dirty) orders CSV to .local_data/samples/orders.csv
 	@mkdir -p $(LOCAL_DATA_DIR)/lake/incoming/orders $(LOCAL_DATA_DIR)/samples
-	$(PYTHON) -m user_code.sample_data orders-csv --rows 1000 --dirty-fraction 0.05 --out $(LOCAL_DATA_DIR)/samples/orders.csv
+	$(PYTHON) -m orders_and_sales.sample_data orders-csv --rows 1000 --dirty-fraction 0.05 --out $(LOCAL_DATA_DIR)/samples/orders.csv
 
 .PHONY: clean-local
 clean-local: ## delete the local mode's data (.local_data/)

@@ -24,14 +24,14 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, RunConfig, build_sensor_context, materialize
 
 from tooling.postgres import throwaway_postgres
-from user_code.environment import pipeline_resources
-from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
-from user_code.orders.ledger import VALID_SCHEMA, FileRows, OrdersLedger
-from user_code.orders.tables import files_table
-from user_code.orders.automation import file_sensor
-from user_code.orders.storage import INCOMING_PREFIX
-from user_code.resources import LocalObjectStore, WarehouseResource
-from user_code.sample_data import generate_orders_csv
+from dagster_platform.environment import pipeline_resources
+from orders_and_sales.defs.orders.assets import ORDERS_ASSETS, RawOrdersConfig
+from orders_and_sales.defs.orders.ledger import VALID_SCHEMA, FileRows, OrdersLedger
+from orders_and_sales.defs.orders.tables import files_table
+from orders_and_sales.defs.orders.automation import file_sensor
+from orders_and_sales.defs.orders.storage import INCOMING_PREFIX
+from dagster_platform.resources import LocalObjectStore, WarehouseResource
+from orders_and_sales.sample_data import generate_orders_csv
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -138,7 +138,7 @@ def sensor_tick(server: dict, objects: int = 100_000, ticks: int = 10) -> dict:
 
     import boto3
 
-    from user_code.resources import S3ObjectStore
+    from dagster_platform.resources import S3ObjectStore
 
     server_s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server_s3.start()
@@ -192,9 +192,9 @@ def sensor_tick(server: dict, objects: int = 100_000, ticks: int = 10) -> dict:
 PEAK_SCRIPT = """
 import resource, sys
 from dagster import RunConfig, materialize
-from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
-from user_code.resources import LocalObjectStore, WarehouseResource
-from user_code.environment import pipeline_resources
+from orders_and_sales.defs.orders.assets import ORDERS_ASSETS, RawOrdersConfig
+from dagster_platform.resources import LocalObjectStore, WarehouseResource
+from dagster_platform.environment import pipeline_resources
 store = LocalObjectStore(root=sys.argv[1])
 db = WarehouseResource(host="127.0.0.1", port=int(sys.argv[2]), username="postgres", database=sys.argv[3])
 result = materialize(ORDERS_ASSETS, resources=pipeline_resources(store, orders_db=db),

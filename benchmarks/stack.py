@@ -183,8 +183,9 @@ def launch_run(
     tags: dict[str, str] | None = None,
     asset_keys: list[str] | None = None,
     run_config: dict | None = None,
+    location: str = LOCATION,
 ) -> str:
-    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
+    selector = {"repositoryLocationName": location, "repositoryName": REPOSITORY, "jobName": job}
     if asset_keys:
         selector["assetSelection"] = [{"path": [key]} for key in asset_keys]
     data = stack.graphql(
@@ -231,7 +232,7 @@ def phases(run: dict, t0: float) -> dict:
 # --- figures ---------------------------------------------------------------------------------
 def sensor_latency(stack: Stack, uploads: int = 5) -> dict:
     """Object lands in incoming/orders/ -> the run file_sensor launched for it reaches SUCCESS."""
-    from user_code.sample_data import generate_orders_csv
+    from orders_and_sales.sample_data import generate_orders_csv
 
     s3, bucket = stack.s3(), stack.env["S3_BUCKET"]
     samples = []
@@ -313,8 +314,8 @@ def burst(stack: Stack, files: int = 500, rows: int = 50) -> dict:
 IN_PROCESS_SCRIPT = r"""
 import json, statistics, sys, time
 from dagster import DagsterInstance, materialize
-from user_code.customers.assets import raw_customers
-from user_code.environment import resources_for
+from orders_and_sales.defs.customers.assets import raw_customers
+from dagster_platform.environment import resources_for
 resources = resources_for()
 times = []
 with DagsterInstance.ephemeral() as instance:
@@ -537,15 +538,16 @@ def celery_burst(stack: Stack) -> dict:
     and with 2 workers (tooling/scale.py), steps/min; the workers are removed afterwards."""
     from tooling import scale
 
+    scaled = scale.scale_stack(stack)
     try:
-        scale.up_workers(stack, 1, build=True)
+        scale.up_workers(scaled, 1, build=True)
         result = scale.burst(
-            stack,
-            launch=lambda job, config: launch_run(stack, job, run_config=config),
-            wait=lambda run_id: wait_runs_done(stack, [run_id]),
+            scaled,
+            launch=lambda job, config: launch_run(scaled, job, run_config=config, location=scale.LOCATION),
+            wait=lambda run_id: wait_runs_done(scaled, [run_id]),
         )
     finally:
-        scale.remove_workers(stack)
+        scale.remove_workers(scaled)
     log(f"celery burst: {result}")
     return result
 

@@ -41,9 +41,9 @@ from dagster_aws.s3 import S3Resource
 
 from tooling.stack import Stack
 from tooling.postgres import throwaway_postgres
-from user_code.io_managers import from_parquet_bytes, to_parquet_bytes
-from user_code.orders.assets import ORDERS_ASSETS
-from user_code.orders.logic import (
+from dagster_platform.io_managers import from_parquet_bytes, to_parquet_bytes
+from orders_and_sales.defs.orders.assets import ORDERS_ASSETS
+from orders_and_sales.defs.orders.logic import (
     clean_orders,
     last_of_each,
     read_orders_csv,
@@ -51,12 +51,12 @@ from user_code.orders.logic import (
     stream_orders_csv,
     summarize_orders,
 )
-from user_code.orders.ingest import BLOCK_BYTES
-from user_code.orders.tables import metadata as ledger_metadata
-from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
-from user_code.resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
-from user_code.sample_data import generate_orders_csv
-from user_code.environment import pipeline_resources
+from orders_and_sales.defs.orders.ingest import BLOCK_BYTES
+from orders_and_sales.defs.orders.tables import metadata as ledger_metadata
+from orders_and_sales.defs.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
+from dagster_platform.resources import LocalObjectStore, ObjectStore, S3ObjectStore, WarehouseResource
+from orders_and_sales.sample_data import generate_orders_csv
+from dagster_platform.environment import pipeline_resources
 
 
 def seed_clean(csv: Path | io.BytesIO) -> pd.DataFrame:

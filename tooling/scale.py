@@ -1,9 +1,12 @@
-"""The `scale` compose profile (Celery broker + workers) on top of the running stack, and
-what a Celery run's event log says about it: shared by tests/e2e/test_scale_celery.py and
-benchmarks/stack.py (`python -m benchmarks --only celery`). No pytest import here.
+"""The `scale` compose profile (its code location, the Celery broker and workers) on top of
+the running stack, and what a Celery run's event log says about it: shared by
+tests/e2e/test_scale_celery.py and benchmarks/stack.py (`python -m benchmarks --only
+celery`). No pytest import here.
 
-The broker and the workers come up with ``--no-deps`` beside the stack's other services
-(nothing else is recreated) and are removed again by ``remove_workers``.
+The profile's services come up with ``--no-deps`` beside the stack's other services. The
+webserver and the daemon are recreated with ``DAGSTER_WORKSPACE=workspace.scale.yaml``, so
+they load the location `scale` (and the proxy restarted, to reach the new webserver), as
+a user who turns the profile on does; ``remove_workers`` undoes all of it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import subprocess
 from tooling.stack import UP_TIMEOUT, Stack
 
 PROFILE = ("--profile", "scale")
-BROKER, WORKER = "celery-broker", "celery-worker"
+BROKER, WORKER, CODE = "celery-broker", "celery-worker", "scale-code"
+LOCATION = "scale"
 JOB = "celery_fanout"
+WORKSPACE = {"DAGSTER_WORKSPACE": "workspace.scale.yaml"}
 
 STEP_EVENTS = """query($id: ID!, $cursor: String) { logsForRun(runId: $id, afterCursor: $cursor, limit: 1000) {
   __typename ... on EventConnection { cursor hasMore events { __typename
@@ -26,21 +31,16 @@ STEP_EVENTS = """query($id: ID!, $cursor: String) { logsForRun(runId: $id, after
 
 
 def scale_stack(stack: Stack, visibility_timeout_s: int | None = None) -> Stack:
-    """The same stack; compose interpolates CELERY_VISIBILITY_TIMEOUT_SECONDS from this env."""
-    if visibility_timeout_s is None:
-        return stack
-    env = {**stack.process_env, "CELERY_VISIBILITY_TIMEOUT_SECONDS": str(visibility_timeout_s)}
+    """The same stack with the profile's workspace; compose interpolates DAGSTER_WORKSPACE
+    and CELERY_VISIBILITY_TIMEOUT_SECONDS from this env."""
+    env = {**stack.process_env, **WORKSPACE}
+    if visibility_timeout_s is not None:
+        env["CELERY_VISIBILITY_TIMEOUT_SECONDS"] = str(visibility_timeout_s)
     return dataclasses.replace(stack, process_env=env)
 
 
-def up_workers(stack: Stack, workers: int, build: bool = False) -> float:
-    """Broker + ``workers`` worker replicas, healthy; seconds it took. ``build``: (re)build
-    the broker image first (the workers use the user-code image the stack built)."""
-    import time
-
-    started = time.monotonic()
-    if build:
-        stack.compose(*PROFILE, "build", BROKER, timeout=UP_TIMEOUT)
+def _up(stack: Stack, *services: str, workers: int | None = None) -> None:
+    scale = ("--scale", f"{WORKER}={workers}") if workers is not None else ()
     stack.compose(
         *PROFILE,
         "up",
@@ -49,17 +49,39 @@ def up_workers(stack: Stack, workers: int, build: bool = False) -> float:
         "--wait-timeout",
         str(UP_TIMEOUT),
         "--no-deps",
-        "--scale",
-        f"{WORKER}={workers}",
-        BROKER,
-        WORKER,
+        *scale,
+        *services,
         timeout=UP_TIMEOUT + 300,
     )
+
+
+def _reach_webserver(stack: Stack) -> None:
+    """The proxy resolved the webserver's address when it started: a recreated webserver
+    may have another one."""
+    stack.compose("restart", "proxy", timeout=300)
+    _up(stack, "proxy")
+
+
+def up_workers(stack: Stack, workers: int, build: bool = False) -> float:
+    """The location `scale` (its code server, and the webserver and daemon loading it), the
+    broker and ``workers`` worker replicas, healthy; seconds it took. ``build``: (re)build
+    the broker and the scale images first."""
+    import time
+
+    started = time.monotonic()
+    if build:
+        stack.compose(*PROFILE, "build", BROKER, CODE, timeout=UP_TIMEOUT)
+    _up(stack, CODE, BROKER, WORKER, "webserver", "daemon", workers=workers)
+    _reach_webserver(stack)
     return time.monotonic() - started
 
 
 def remove_workers(stack: Stack) -> None:
-    stack.compose(*PROFILE, "rm", "-s", "-f", "-v", WORKER, BROKER, check=False, timeout=300)
+    """The profile's services gone, the webserver and the daemon back on workspace.yaml."""
+    stack.compose(*PROFILE, "rm", "-s", "-f", "-v", WORKER, BROKER, CODE, check=False, timeout=300)
+    default = dataclasses.replace(stack, process_env={k: v for k, v in stack.process_env.items() if k not in WORKSPACE})
+    _up(default, "webserver", "daemon")
+    _reach_webserver(default)
 
 
 def worker_hosts(stack: Stack) -> dict[str, str]:
@@ -139,6 +161,6 @@ def burst(stack: Stack, launch, wait, workers: tuple[int, ...] = (1, 2), seconds
 
 
 def fanout_config(seconds: float) -> dict:
-    from user_code.scale.assets import PARTS, part_name
+    from scale.defs.assets import PARTS, part_name
 
     return {"ops": {part_name(i): {"config": {"seconds": seconds}} for i in range(PARTS)}}

@@ -15,6 +15,6 @@ echo "init: [3/4] dagster instance migrate"
 sh /opt/dagster/infra/init/migrate.sh
 
 echo "init: [4/4] seed the warehouse"
-python -m user_code.sample_data seed-warehouse
+python -m orders_and_sales.sample_data seed-warehouse
 
 echo "init: done"

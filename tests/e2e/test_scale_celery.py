@@ -19,7 +19,9 @@ import pytest
 from .conftest import ARTIFACTS, TIMINGS, Stack
 from tooling.scale import (
     BROKER,
+    CODE,
     JOB,
+    LOCATION,
     PROFILE,
     WORKER,
     burst,
@@ -45,16 +47,16 @@ def scale(stack: Stack):
     scaled = scale_stack(stack, VISIBILITY_TIMEOUT_S)
     try:
         seconds = up_workers(scaled, workers=2, build=True)
-        TIMINGS.append(f"scale profile up (broker build + 2 workers, --no-deps): {seconds:.1f}s")
+        TIMINGS.append(f"scale profile up (images, code server, broker, 2 workers, webserver + daemon): {seconds:.1f}s")
         yield scaled
     finally:
-        logs = scaled.compose(*PROFILE, "logs", "--no-color", "--tail", "200", BROKER, WORKER, check=False)
+        logs = scaled.compose(*PROFILE, "logs", "--no-color", "--tail", "200", CODE, BROKER, WORKER, check=False)
         (ARTIFACTS / "celery-logs.txt").write_text(logs.stdout + logs.stderr)
         remove_workers(scaled)
 
 
 def run_fanout(stack: Stack, seconds: float) -> str:
-    return launch_run(stack, JOB, fanout_config(seconds))
+    return launch_run(stack, JOB, fanout_config(seconds), location=LOCATION)
 
 
 def test_broker_and_workers_are_hardened_and_the_broker_is_not_published(scale: Stack):
@@ -100,7 +102,7 @@ def test_steps_are_spread_over_both_workers(scale: Stack):
 def test_burst_throughput_with_one_and_two_workers(scale: Stack):
     result = burst(
         scale,
-        launch=lambda job, config: launch_run(scale, job, config),
+        launch=lambda job, config: launch_run(scale, job, config, location=LOCATION),
         wait=lambda run_id: wait_run_success(scale, run_id, timeout=240),
     )
     (ARTIFACTS / "celery-throughput.json").write_text(json.dumps(result, indent=2))

@@ -95,11 +95,16 @@ def read_parquet(stack: Stack, key: str):
 
 
 def launch_run(
-    stack: Stack, job: str, run_config: dict | None = None, tags: dict | None = None, assets: list[str] | None = None
+    stack: Stack,
+    job: str,
+    run_config: dict | None = None,
+    tags: dict | None = None,
+    assets: list[str] | None = None,
+    location: str = LOCATION,
 ) -> str:
-    """Launch ``job`` (only ``assets`` of it, when given) through GraphQL (``launchRun``), as
-    the UI does; returns the run id."""
-    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
+    """Launch ``job`` of ``location`` (only ``assets`` of it, when given) through GraphQL
+    (``launchRun``), as the UI does; returns the run id."""
+    selector = {"repositoryLocationName": location, "repositoryName": REPOSITORY, "jobName": job}
     if assets:
         selector["assetSelection"] = [{"path": [asset]} for asset in assets]
     data = stack.graphql(

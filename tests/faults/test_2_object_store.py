@@ -13,7 +13,7 @@ import pytest
 
 from tooling.stack import Stack
 from e2e.waits import runs_with_tag, tags_of, wait_location_loaded
-from user_code.orders.detection import RETRY_BACKOFF_SECONDS
+from orders_and_sales.defs.orders.detection import RETRY_BACKOFF_SECONDS
 
 from .harm import Files, wait_healthy
 from .recovery import Stopwatch, record

@@ -69,7 +69,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess:
 
 def test_the_code_server_and_run_pods_imports_load_in_the_k8s_image(k8s_image):
     result = _run_python(
-        "import dagster_k8s, user_code.definitions; from dagster_k8s import K8sRunLauncher; "
+        "import dagster_k8s, orders_and_sales.definitions; from dagster_k8s import K8sRunLauncher; "
         "from dagster_k8s.job import construct_dagster_k8s_job; import kubernetes.config, kubernetes.watch; "
         "import importlib.util as u; print(u.find_spec('kubernetes.aio'), u.find_spec('aiohttp'))"
     )

@@ -7,8 +7,8 @@ show on a cluster, so they are checked here from the files.
 
 from __future__ import annotations
 
-from user_code.environment import DOCKER_VARIABLES
-from user_code.variables import BY_NAME
+from dagster_platform.environment import DOCKER_VARIABLES
+from dagster_platform.variables import BY_NAME
 
 from .helpers import K8S_DIR, USER_CODE_IMAGE, configmap_keys, objects, pinned, secret_keys, values
 from .run_job import run_pod
@@ -89,7 +89,7 @@ def test_code_server_is_the_compose_user_code_service():
         str(CODE_SERVER["port"]),
         *CODE_SERVER["codeServerArgs"],
     ]
-    assert command == "dagster code-server start -h 0.0.0.0 -p 4000 -m user_code.definitions".split()
+    assert command == "dagster code-server start -h 0.0.0.0 -p 4000 -m orders_and_sales.definitions".split()
     # The user-code image built for Kubernetes (USER_CODE_EXTRAS=k8s; tests/k8s/test_image.py).
     assert f"{CODE_SERVER['image']['repository']}:{CODE_SERVER['image']['tag']}" == USER_CODE_IMAGE
     assert CODE_SERVER["includeConfigInLaunchedRuns"] == {"enabled": False}

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from dagster_aws.s3 import S3Resource
 from moto.server import ThreadedMotoServer
 
-from user_code.resources import LocalObjectStore, S3ObjectStore, WarehouseResource
+from dagster_platform.resources import LocalObjectStore, S3ObjectStore, WarehouseResource
 from tooling.postgres import server_binaries, throwaway_postgres
-from user_code.sample_data import generate_sales, seed_warehouse
-from user_code.environment import pipeline_resources
+from orders_and_sales.sample_data import generate_sales, seed_warehouse
+from dagster_platform.environment import pipeline_resources
 
 TEST_BUCKET = "test-lake"
 

@@ -1,10 +1,12 @@
-"""The deployment -> resources mapping."""
+"""The deployment -> resources mapping, and the alert webhook's settings."""
 
 import pytest
 
-from user_code import environment
-from user_code.environment import DOCKER_VARIABLES, ConfigurationError, resources_for
-from user_code.resources import LocalObjectStore, S3ObjectStore
+from dagster_platform import environment
+from orders_and_sales.defs.alerts.delivery import alert_webhook
+from orders_and_sales.sample_data import _main as sample_data
+from dagster_platform.environment import DOCKER_VARIABLES, ConfigurationError, resources_for
+from dagster_platform.resources import LocalObjectStore, S3ObjectStore
 
 DOCKER_ENV = {name: f"value-of-{name.lower()}" for name in DOCKER_VARIABLES} | {"WAREHOUSE_DB_PORT": "5432"}
 
@@ -37,15 +39,18 @@ def test_docker_resources_read_secrets_through_envvar(monkeypatch):
     assert resources["warehouse"].password == "WAREHOUSE_DB_PASSWORD"
 
 
-def test_local_seeds_the_warehouse_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOCAL_DATA_DIR", str(tmp_path))
+def test_local_resources_create_nothing_and_seeding_is_an_explicit_step(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("LOCAL_DATA_DIR", str(data))
     resources = resources_for("local")
     assert isinstance(resources["object_store"], LocalObjectStore)
+    assert not data.exists()
+    sample_data(["seed-local"])  # what `make dev` runs before it starts
     products = resources["warehouse"].read_frame("SELECT count(*) AS n FROM products")
     assert products["n"].item() == 6
-    stamp = (tmp_path / "warehouse.db").stat().st_mtime_ns
-    resources_for("local")
-    assert (tmp_path / "warehouse.db").stat().st_mtime_ns == stamp
+    stamp = (data / "warehouse.db").stat().st_mtime_ns
+    sample_data(["seed-local"])
+    assert (data / "warehouse.db").stat().st_mtime_ns == stamp
 
 
 def test_schedule_timezone_from_environment(monkeypatch):
@@ -61,12 +66,12 @@ def test_the_alert_webhook_url_is_an_envvar_and_optional(monkeypatch):
         monkeypatch.setenv(name, value)
     for name in ("ALERT_WEBHOOK_URL", "ALERT_FORMAT", "DAGSTER_UI_URL"):
         monkeypatch.delenv(name, raising=False)
-    off = resources_for("docker")["alert_webhook"]
+    off = alert_webhook()
     assert off.url is None and not off.enabled() and off.format == "json" and off.ui_url == "http://localhost:3000"
     monkeypatch.setenv("ALERT_WEBHOOK_URL", "https://hooks.example.com/T/B/secret-path")
     monkeypatch.setenv("ALERT_FORMAT", "Slack")
     monkeypatch.setenv("DAGSTER_UI_URL", "https://dagster.example.com")
-    on = resources_for("docker")["alert_webhook"]
+    on = alert_webhook()
     assert on.url == "ALERT_WEBHOOK_URL"  # the name, resolved when a sensor runs
     assert on.format == "slack" and on.ui_url == "https://dagster.example.com"
 
@@ -74,4 +79,4 @@ def test_the_alert_webhook_url_is_an_envvar_and_optional(monkeypatch):
 def test_an_unknown_alert_format_is_refused_at_load(monkeypatch):
     monkeypatch.setenv("ALERT_FORMAT", "xml")
     with pytest.raises(ConfigurationError, match="ALERT_FORMAT='xml' is not one of json, slack"):
-        environment.alert_webhook()
+        alert_webhook()

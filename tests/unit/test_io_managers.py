@@ -16,8 +16,8 @@ from dagster import (
     materialize,
 )
 
-from user_code.io_managers import ParquetIOManager, from_parquet_bytes, partition_file_name, to_parquet_bytes
-from user_code.resources import ObjectNotFound
+from dagster_platform.io_managers import ParquetIOManager, from_parquet_bytes, partition_file_name, to_parquet_bytes
+from dagster_platform.resources import ObjectNotFound
 
 DAYS = DailyPartitionsDefinition(start_date="2023-01-01", end_date="2023-01-05")
 

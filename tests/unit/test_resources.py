@@ -3,7 +3,7 @@
 import pytest
 from dagster_aws.s3 import S3Resource
 
-from user_code.resources import ObjectNotFound, S3ObjectStore, StorageError, WarehouseResource
+from dagster_platform.resources import ObjectNotFound, S3ObjectStore, StorageError, WarehouseResource
 
 
 @pytest.fixture(params=["s3", "local"])
@@ -96,5 +96,5 @@ def test_a_new_resource_with_the_same_settings_reuses_the_client_and_the_engine(
 def test_a_forked_process_gets_its_own_engine(tmp_path, monkeypatch):
     warehouse = WarehouseResource(drivername="sqlite", database=str(tmp_path / "w.db"))
     parent = warehouse.get_engine()
-    monkeypatch.setattr("user_code.resources.os.getpid", lambda: -1)
+    monkeypatch.setattr("dagster_platform.resources.os.getpid", lambda: -1)
     assert warehouse.get_engine() is not parent

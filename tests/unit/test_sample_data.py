@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import sqlalchemy as sa
 
-from user_code.sample_data import (
+from orders_and_sales.sample_data import (
     ORDER_COLUMNS,
     PRODUCTS,
     generate_customers,
@@ -63,16 +63,20 @@ def test_seeding_twice_gives_the_same_tables(tmp_path):
 
 
 def test_the_domain_schemas_import_without_their_domains():
-    """environment.py imports sample_data, which imports every domain's schema.py: were a
-    domain's __init__.py to load its assets, that would be an import cycle."""
-    code = "import sys, user_code.sample_data; print(*sorted(m for m in sys.modules if m.startswith(('dagster', 'user_code.'))))"
+    """The init job and `make dev` run sample_data without Dagster: it imports each domain's
+    schema.py and the variable registry, never a domain's assets or Dagster itself."""
+    code = "import sys, orders_and_sales.sample_data; print(*sorted(m for m in sys.modules if m.startswith(('dagster', 'orders_and_sales'))))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert loaded == [
-        "user_code.customers",
-        "user_code.customers.schema",
-        "user_code.orders",
-        "user_code.orders.schema",
-        "user_code.sales",
-        "user_code.sales.schema",
-        "user_code.sample_data",
+        "dagster_platform",
+        "dagster_platform.variables",
+        "orders_and_sales",
+        "orders_and_sales.defs",
+        "orders_and_sales.defs.customers",
+        "orders_and_sales.defs.customers.schema",
+        "orders_and_sales.defs.orders",
+        "orders_and_sales.defs.orders.schema",
+        "orders_and_sales.defs.sales",
+        "orders_and_sales.defs.sales.schema",
+        "orders_and_sales.sample_data",
     ]

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
-from user_code.variables import BY_NAME, VARIABLES, markdown_table
+from dagster_platform.variables import BY_NAME, VARIABLES, markdown_table
 
 ROOT = Path(__file__).resolve().parents[2]
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}
@@ -59,11 +59,11 @@ def test_dagster_yaml_forwards_and_reads_only_declared_variables():
 
 def test_readme_table_is_the_declared_one():
     readme = (ROOT / "README.md").read_text()
-    assert markdown_table() in readme, "README's variable table differs: paste `python -m user_code.variables`"
+    assert markdown_table() in readme, "README's variable table differs: paste `python -m dagster_platform.variables`"
 
 
 def test_numeric_settings_fall_back_to_the_one_default_and_name_bad_values(monkeypatch):
-    from user_code.variables import ConfigurationError, numeric_setting
+    from dagster_platform.variables import ConfigurationError, numeric_setting
 
     monkeypatch.delenv("CELERY_VISIBILITY_TIMEOUT_SECONDS", raising=False)
     assert numeric_setting("CELERY_VISIBILITY_TIMEOUT_SECONDS", int, 1) == int(

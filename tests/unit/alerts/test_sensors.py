@@ -21,9 +21,9 @@ from dagster import (
 )
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
-from user_code.alerts import sensors
-from user_code.alerts.delivery import AlertWebhook
-from user_code.alerts.sensors import asset_alerts, run_failure_alerts
+from orders_and_sales.defs.alerts import sensors
+from orders_and_sales.defs.alerts.delivery import AlertWebhook
+from orders_and_sales.defs.alerts.sensors import asset_alerts, run_failure_alerts
 
 BAD_KEY = "incoming/orders/20270115T080000-bad.csv"
 

@@ -1,7 +1,7 @@
 """The cursor's dedupe: an alert is queued once, kept until delivered, bounded."""
 
-from user_code.alerts import state as alert_state
-from user_code.alerts.state import AlertState
+from orders_and_sales.defs.alerts import state as alert_state
+from orders_and_sales.defs.alerts.state import AlertState
 
 
 def alert(n: int) -> dict:

@@ -4,10 +4,10 @@ import pandas as pd
 import sqlalchemy as sa
 from dagster import materialize
 
-from user_code.customers.definitions import defs
-from user_code.io_managers import from_parquet_bytes
+from orders_and_sales.defs.customers.assets import customers_medallion, raw_customers
+from dagster_platform.io_managers import from_parquet_bytes
 
-ASSETS = list(defs.assets)
+ASSETS = [raw_customers, customers_medallion]
 
 
 def _stored(store, name: str) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from user_code.customers.logic import INGESTION_COLUMN, to_bronze, to_gold, to_silver
+from orders_and_sales.defs.customers.logic import INGESTION_COLUMN, to_bronze, to_gold, to_silver
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@
 import pytest
 from dagster import RunConfig, materialize
 
-from user_code.environment import pipeline_resources
-from user_code.orders.assets import ORDERS_ASSETS, RawOrdersConfig
-from user_code.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
-from user_code.io_managers import from_parquet_bytes
+from dagster_platform.environment import pipeline_resources
+from orders_and_sales.defs.orders.assets import ORDERS_ASSETS, RawOrdersConfig
+from orders_and_sales.defs.orders.storage import INCOMING_PREFIX, SUMMARY_KEY
+from dagster_platform.io_managers import from_parquet_bytes
 
 
 def put_csv(store, name: str, data: bytes) -> str:

@@ -4,7 +4,7 @@ import io
 
 import pandas as pd
 
-from user_code.orders.schema import ORDER_COLUMNS
+from orders_and_sales.defs.orders.schema import ORDER_COLUMNS
 
 HEADER = ",".join(ORDER_COLUMNS)
 
@@ -14,7 +14,7 @@ def csv_bytes(*rows: str, header: str = HEADER) -> bytes:
 
 
 def reference_summary(*csvs: bytes) -> pd.DataFrame:
-    """The seed's pandas semantics, written independently of user_code.orders."""
+    """The seed's pandas semantics, written independently of orders_and_sales.defs.orders."""
     frame = pd.concat([pd.read_csv(io.BytesIO(c), dtype=str, keep_default_na=False) for c in csvs], ignore_index=True)
     frame = frame.replace("", None)
     frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce")

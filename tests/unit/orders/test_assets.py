@@ -7,10 +7,10 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterEventType
 
-from user_code.io_managers import from_parquet_bytes
-from user_code.orders.ledger import OrdersLedger
-from user_code.orders.storage import quarantine_key, staging_key
-from user_code.sample_data import generate_orders_csv
+from dagster_platform.io_managers import from_parquet_bytes
+from orders_and_sales.defs.orders.ledger import OrdersLedger
+from orders_and_sales.defs.orders.storage import quarantine_key, staging_key
+from orders_and_sales.sample_data import generate_orders_csv
 
 from .conftest import output_metadata, put_csv, run_orders, summary_of
 from .helpers import assert_summary_equal, csv_bytes, reference_summary
@@ -263,7 +263,7 @@ def test_local_mode(local_resources, local_store):
 
 
 def test_a_file_read_in_many_blocks_gives_the_same_result(s3_resources, s3_store, monkeypatch):
-    from user_code.orders import ingest
+    from orders_and_sales.defs.orders import ingest
 
     monkeypatch.setattr(ingest, "BLOCK_BYTES", 4096)  # ~130 rows a block
     data = generate_orders_csv(3_000, seed=4, dirty_fraction=0.05, days=9)

@@ -16,11 +16,11 @@ from dagster import (
     build_sensor_context,
 )
 
-from user_code.variables import ConfigurationError
-from user_code.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
-from user_code.orders import automation
-from user_code.orders.automation import daily_schedule, file_sensor, sensor_interval_seconds
-from user_code.resources import S3ObjectStore, StoredObject
+from dagster_platform.variables import ConfigurationError
+from orders_and_sales.defs.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
+from orders_and_sales.defs.orders import automation
+from orders_and_sales.defs.orders.automation import daily_schedule, file_sensor, sensor_interval_seconds
+from dagster_platform.resources import S3ObjectStore, StoredObject
 
 from .conftest import put_csv, run_orders
 from .helpers import csv_bytes

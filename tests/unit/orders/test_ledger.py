@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from user_code.orders.ledger import FileRows, OrdersLedger
+from orders_and_sales.defs.orders.ledger import FileRows, OrdersLedger
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 

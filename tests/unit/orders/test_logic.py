@@ -8,7 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from user_code.orders.logic import (
+from orders_and_sales.defs.orders.logic import (
     REASON,
     REASONS,
     MalformedOrdersFile,
@@ -19,7 +19,7 @@ from user_code.orders.logic import (
     stream_orders_csv,
     summarize_orders,
 )
-from user_code.sample_data import generate_orders_csv
+from orders_and_sales.sample_data import generate_orders_csv
 
 from .helpers import assert_summary_equal, csv_bytes, reference_summary
 

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from dagster import Definitions
 
-from user_code.sales import definitions
-from user_code.resources import WarehouseResource
-from user_code.sales.schema import sales_table
-from user_code.environment import pipeline_resources
+from orders_and_sales.defs.sales import assets, automation, checks
+from dagster_platform.resources import WarehouseResource
+from orders_and_sales.defs.sales.schema import sales_table
+from dagster_platform.environment import pipeline_resources
 
 HOSTILE_IDS = ["'; DROP TABLE sales; --", "a/b/../c", 'ü "x"', "..", 'P-006 O\'Brien/ü "special"', "with space %2F"]
 
@@ -22,7 +22,15 @@ def range_tags(first: str, last: str) -> dict:
 
 
 def bound_defs(resources: dict) -> Definitions:
-    return Definitions.merge(definitions.defs, Definitions(resources=resources))
+    """The sales domain alone (defs/sales/), bound to ``resources``."""
+    return Definitions(
+        assets=[assets.daily_sales, assets.daily_sales_summary, assets.product_metrics],
+        asset_checks=checks.SALES_CHECKS,
+        jobs=[automation.daily_sales_job, automation.product_metrics_job],
+        schedules=[automation.daily_sales_schedule],
+        sensors=[automation.product_partition_sensor],
+        resources=resources,
+    )
 
 
 def query(path, sql: str) -> pd.DataFrame:

@@ -5,9 +5,9 @@ import pytest
 from dagster import DagsterInstance, materialize
 from dagster import DagsterError
 
-from user_code.io_managers import from_parquet_bytes
-from user_code.sales.assets import daily_sales, daily_sales_summary
-from user_code.sales.checks import SALES_CHECKS
+from dagster_platform.io_managers import from_parquet_bytes
+from orders_and_sales.defs.sales.assets import daily_sales, daily_sales_summary
+from orders_and_sales.defs.sales.checks import SALES_CHECKS
 
 from .conftest import bound_defs, query, range_tags
 

@@ -3,9 +3,9 @@
 import pytest
 from dagster import DagsterInstance, materialize
 
-from user_code.io_managers import from_parquet_bytes, partition_file_name
-from user_code.sales.assets import product_metrics
-from user_code.environment import pipeline_resources
+from dagster_platform.io_managers import from_parquet_bytes, partition_file_name
+from orders_and_sales.defs.sales.assets import product_metrics
+from dagster_platform.environment import pipeline_resources
 
 from .conftest import HOSTILE_IDS, query, range_tags
 

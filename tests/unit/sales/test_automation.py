@@ -17,8 +17,8 @@ from dagster import (
     instance_for_test,
 )
 
-from user_code.sales.automation import product_partition_sensor, usable_partition_key
-from user_code.sales.storage import product_ids
+from orders_and_sales.defs.sales.automation import product_partition_sensor, usable_partition_key
+from orders_and_sales.defs.sales.storage import product_ids
 
 from .conftest import HOSTILE_IDS, bound_defs
 
@@ -95,16 +95,16 @@ def test_schedule_runs_yesterdays_partition_at_two(local_resources):
 
 def test_schedule_timezone_comes_from_the_environment(tmp_path):
     code = (
-        "import sys; from dagster import Definitions; from user_code.sales import assets, definitions; "
-        "from user_code.io_managers import ParquetIOManager; "
-        "from user_code.resources import LocalObjectStore, WarehouseResource; "
-        "resources = {'warehouse': WarehouseResource(drivername='sqlite', database=sys.argv[1] + '/w.db'), "
-        "'io_manager': ParquetIOManager(store=LocalObjectStore(root=sys.argv[1]))}; "
-        "defs = Definitions.merge(definitions.defs, Definitions(resources=resources)); "
-        "schedule = defs.resolve_schedule_def('daily_sales_schedule'); "
+        "from orders_and_sales.defs.sales import assets; from orders_and_sales.definitions import defs; "
+        "schedule = defs().resolve_schedule_def('daily_sales_schedule'); "
         "print(assets.DAILY_PARTITIONS.timezone, schedule.execution_timezone, schedule.cron_schedule)"
     )
-    env = {**os.environ, "SCHEDULE_TIMEZONE": "Europe/Berlin"}
+    env = {
+        **os.environ,
+        "SCHEDULE_TIMEZONE": "Europe/Berlin",
+        "DAGSTER_DEPLOYMENT": "local",
+        "LOCAL_DATA_DIR": str(tmp_path),
+    }
     out = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", code, str(tmp_path)],
         env=env,

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from dagster import BackfillPolicy, asset, materialize
 
-from user_code.sales.assets import BY_DATE, DAILY_PARTITIONS, daily_sales
-from user_code.sales.checks import SALES_CHECKS
-from user_code.sales.logic import summarize_daily
+from orders_and_sales.defs.sales.assets import BY_DATE, DAILY_PARTITIONS, daily_sales
+from orders_and_sales.defs.sales.checks import SALES_CHECKS
+from orders_and_sales.defs.sales.logic import summarize_daily
 
 from .conftest import range_tags
 

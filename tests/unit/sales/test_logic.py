@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from user_code.sales.logic import complete_product_metrics, negative_rows, summarize_daily, total_mismatches
+from orders_and_sales.defs.sales.logic import complete_product_metrics, negative_rows, summarize_daily, total_mismatches
 
 
 def sales_frame() -> pd.DataFrame:

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from user_code.sales import storage
-from user_code.sales.schema import SALES_COLUMNS
+from orders_and_sales.defs.sales import storage
+from orders_and_sales.defs.sales.schema import SALES_COLUMNS
 
 from .conftest import HOSTILE_IDS, query
 
