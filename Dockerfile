@@ -7,6 +7,7 @@
 #              server, the init job and every run container of it
 #              (`--build-arg USER_CODE_EXTRAS=k8s`: the same image plus dagster-k8s, for the
 #              Kubernetes deployment, infra/k8s/; `make image-k8s`)
+#   platform   the location `platform` (user_code/platform): instance-wide sensors
 #   scale      the location `scale` (user_code/scale): the Celery demo's code server, run
 #              containers and workers (compose profile `scale`)
 # Each venv is built in its own builder stage (requirements/<image>.txt, versions from
@@ -101,3 +102,9 @@ COPY --chown=root:root user_code/scale/src/scale/ /opt/dagster/app/scale/
 RUN python -m compileall -q /opt/dagster/app/scale
 USER dagster
 CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "scale.definitions"]
+
+FROM user-code-base AS platform
+COPY --chown=root:root user_code/platform/src/platform_ops/ /opt/dagster/app/platform_ops/
+RUN python -m compileall -q /opt/dagster/app/platform_ops
+USER dagster
+CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "platform_ops.definitions"]

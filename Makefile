@@ -26,7 +26,7 @@ help: ## list the targets
 venv: ## create .venv with the pinned dev requirements (a no-op when they are there)
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
-	$(VENV)/bin/pip install -q --no-deps -e . -e user_code/orders_and_sales -e user_code/scale  # the library and every location, importable from anywhere
+	$(VENV)/bin/pip install -q --no-deps -e . -e user_code/orders_and_sales -e user_code/scale -e user_code/platform  # the library and every location, importable from anywhere
 
 .env:
 	python3 infra/env/make_env.py .env.example .env

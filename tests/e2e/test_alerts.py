@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from orders_and_sales.defs.alerts.redaction import is_secret_name
+from dagster_platform.alerts.redaction import is_secret_name
 
 from .conftest import LOCATION, TIMINGS, Stack
 from .waits import REPOSITORY, wait_for, wait_location_loaded

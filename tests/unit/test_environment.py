@@ -3,7 +3,7 @@
 import pytest
 
 from dagster_platform import environment
-from orders_and_sales.defs.alerts.delivery import alert_webhook
+from dagster_platform.alerts.delivery import alert_webhook
 from orders_and_sales.sample_data import _main as sample_data
 from dagster_platform.environment import DOCKER_VARIABLES, ConfigurationError, resources_for
 from dagster_platform.resources import LocalObjectStore, S3ObjectStore

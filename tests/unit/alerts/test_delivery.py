@@ -2,7 +2,7 @@
 
 import time
 
-from orders_and_sales.defs.alerts.delivery import AlertWebhook
+from dagster_platform.alerts.delivery import AlertWebhook
 
 ALERT = {
     "id": "run_failure:1",

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from orders_and_sales.defs.alerts import payload
+from dagster_platform.alerts import payload
 
 T = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 ORDERS_TAGS = {

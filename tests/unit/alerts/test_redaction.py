@@ -1,6 +1,6 @@
 """Nothing secret leaves in an alert: secret variables' values and URL credentials."""
 
-from orders_and_sales.defs.alerts.redaction import is_secret_name, redact, redact_all
+from dagster_platform.alerts.redaction import is_secret_name, redact, redact_all
 
 ENV = {
     "DAGSTER_PG_PASSWORD": "pg-Secret-123456",

@@ -1,5 +1,7 @@
 """The alert sensors against a real Dagster instance (SQLite) and a real HTTP webhook:
-one alert per failure, none twice, none lost when the webhook is down, none when off."""
+one alert per failure, none twice, none lost when the webhook is down, none when off.
+run_failure_alerts is the platform location's (every location's runs), asset_alerts
+orders_and_sales' (its own checks and freshness policies)."""
 
 import time
 
@@ -21,9 +23,10 @@ from dagster import (
 )
 from dagster._core.definitions.freshness import FreshnessState, FreshnessStateChange
 
-from orders_and_sales.defs.alerts import sensors
-from orders_and_sales.defs.alerts.delivery import AlertWebhook
-from orders_and_sales.defs.alerts.sensors import asset_alerts, run_failure_alerts
+from dagster_platform.alerts import tick as alert_tick
+from dagster_platform.alerts.delivery import AlertWebhook
+from orders_and_sales.defs.alerts.asset_alerts import asset_alerts
+from platform_ops.defs.alerts.run_failures import run_failure_alerts
 
 BAD_KEY = "incoming/orders/20270115T080000-bad.csv"
 
@@ -129,7 +132,7 @@ def test_an_alert_the_webhook_refuses_does_not_hold_up_the_others(instance, webh
 
 
 def test_a_tick_never_takes_longer_than_its_budget(instance, webhook, monkeypatch):
-    monkeypatch.setattr(sensors, "TICK_BUDGET_SECONDS", 1.0)
+    monkeypatch.setattr(alert_tick, "TICK_BUDGET_SECONDS", 1.0)
     cursor = tick(run_failure_alerts, instance, None, webhook.url).cursor
     for _ in range(3):
         fail_a_run(instance)

@@ -1,7 +1,7 @@
 """The cursor's dedupe: an alert is queued once, kept until delivered, bounded."""
 
-from orders_and_sales.defs.alerts import state as alert_state
-from orders_and_sales.defs.alerts.state import AlertState
+from dagster_platform.alerts import state as alert_state
+from dagster_platform.alerts.state import AlertState
 
 
 def alert(n: int) -> dict:

@@ -9,7 +9,7 @@ would re-import pandas, pyarrow and Dagster (~8 s per step in a run container).
 import dagster as dg
 from dagster_platform.environment import resources_for
 
-from .alerts.delivery import alert_webhook
+from dagster_platform.alerts.delivery import alert_webhook
 
 
 @dg.definitions

@@ -19,7 +19,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from dagster import ConfigurableResource, EnvVar
-from dagster_platform.variables import ConfigurationError, setting
+from ..variables import ConfigurationError, setting
 from pydantic import Field
 
 from .payload import FORMATS, render
