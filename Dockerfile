@@ -3,13 +3,10 @@
 #              integrations; no pandas/pyarrow (the code location never runs there)
 #   user-code-base  what every code location's image starts FROM: dagster + integrations +
 #              pandas/pyarrow + the platform library (dagster_platform), no location code
-#   user-code  the location `orders_and_sales` (user_code/orders_and_sales): its gRPC code
-#              server, the init job and every run container of it
-#              (`--build-arg USER_CODE_EXTRAS=k8s`: the same image plus dagster-k8s, for the
-#              Kubernetes deployment, infra/k8s/; `make image-k8s`)
-#   platform   the location `platform` (user_code/platform): instance-wide sensors
-#   scale      the location `scale` (user_code/scale): the Celery demo's code server, run
-#              containers and workers (compose profile `scale`)
+#   location   one code location (--build-arg LOCATION=<folder of user_code/>): its gRPC
+#              code server, and every run container of it (orders_and_sales' image also
+#              runs the init job; scale's the Celery workers). `--build-arg USER_CODE_EXTRAS=k8s`
+#              adds dagster-k8s, for the Kubernetes deployment (infra/k8s/; `make image-k8s`)
 # Each venv is built in its own builder stage (requirements/<image>.txt, versions from
 # requirements/constraints.txt), slimmed by infra/docker/slim-venv.sh (test suites, headers,
 # Arrow Flight, unused botocore models, source maps) and byte-compiled, so no container
@@ -63,7 +60,7 @@ ARG DAGSTER_GID=1000
 ENV PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv \
     PYTHONUNBUFFERED=1 \
-    PYTHONPATH=/opt/dagster/lib:/opt/dagster/app \
+    PYTHONPATH=/opt/dagster/lib \
     DAGSTER_HOME=/opt/dagster/dagster_home
 RUN groupadd --gid ${DAGSTER_GID} dagster \
  && useradd --uid ${DAGSTER_UID} --gid dagster --home-dir /home/dagster --create-home \
@@ -83,28 +80,27 @@ USER dagster
 EXPOSE 3000
 CMD ["dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "/opt/dagster/dagster_home/workspace.yaml"]
 
-# A code location's image: this base, its package under /opt/dagster/app/<package>, and
-# the code server as CMD, running as the unprivileged user (each stage below).
 FROM runtime AS user-code-base
 COPY --from=venv-user-code /opt/venv /opt/venv
 COPY infra/init/ /opt/dagster/infra/init/
 COPY infra/docker/code_server_health.py /opt/dagster/infra/code_server_health.py
 EXPOSE 4000
 
-FROM user-code-base AS user-code
-COPY --chown=root:root user_code/orders_and_sales/src/orders_and_sales/ /opt/dagster/app/orders_and_sales/
-RUN python -m compileall -q /opt/dagster/app/orders_and_sales
+# A code location's image, one build of this stage per location (compose passes LOCATION and
+# PACKAGE): the base, the location's project folder (pyproject.toml is the project root
+# load_from_defs_folder looks for; src/<package>) under /opt/dagster/app/<location> on
+# PYTHONPATH, and its code server as CMD, as the unprivileged user. The build imports the
+# definitions module, so a package that does not import fails here, not in production.
+FROM user-code-base AS location
+ARG LOCATION
+ARG PACKAGE=${LOCATION}
+ENV DAGSTER_LOCATION_NAME=${LOCATION} \
+    DAGSTER_PACKAGE=${PACKAGE} \
+    PYTHONPATH=/opt/dagster/lib:/opt/dagster/app/${LOCATION}/src
+COPY --chown=root:root user_code/${LOCATION}/ /opt/dagster/app/${LOCATION}/
+RUN test -n "${LOCATION}" || { echo "build-arg LOCATION (a folder of user_code/) is required" >&2; exit 2; } \
+ && python -m compileall -q /opt/dagster/app/${LOCATION}/src \
+ && python -c "import ${PACKAGE}.definitions"
 USER dagster
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "orders_and_sales.definitions"]
-
-FROM user-code-base AS scale
-COPY --chown=root:root user_code/scale/src/scale/ /opt/dagster/app/scale/
-RUN python -m compileall -q /opt/dagster/app/scale
-USER dagster
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "scale.definitions"]
-
-FROM user-code-base AS platform
-COPY --chown=root:root user_code/platform/src/platform_ops/ /opt/dagster/app/platform_ops/
-RUN python -m compileall -q /opt/dagster/app/platform_ops
-USER dagster
-CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "platform_ops.definitions"]
+# DAGSTER_LOCATION_NAME is the code server's --location-name.
+CMD ["sh", "-c", "exec dagster code-server start -h 0.0.0.0 -p 4000 -m \"$DAGSTER_PACKAGE.definitions\""]

@@ -23,10 +23,14 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 .PHONY: venv
-venv: ## create .venv with the pinned dev requirements (a no-op when they are there)
+venv: $(VENV)/.installed ## create .venv with the pinned dev requirements (installs only when a requirements or pyproject file changed)
+
+# The stamp: `make dev` and `make test` start without pip when nothing changed.
+$(VENV)/.installed: requirements/*.txt pyproject.toml user_code/*/pyproject.toml
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
-	$(VENV)/bin/pip install -q --no-deps -e . -e user_code/orders_and_sales -e user_code/scale -e user_code/platform  # the library and every location, importable from anywhere
+	$(VENV)/bin/pip install -q --no-deps $(foreach project,. $(wildcard user_code/*),-e $(project))  # the library and every location, importable from anywhere
+	touch $@
 
 .env:
 	python3 infra/env/make_env.py .env.example .env
@@ -51,16 +55,26 @@ ps: ## service status and health
 logs: ## follow the logs of every service (SERVICE=daemon for one)
 	$(COMPOSE) logs -f --tail 200 $(SERVICE)
 
-.PHONY: reload-code
-reload-code: ## rebuild and restart only the code server of orders_and_sales (then "Reload definitions" in the UI)
-	$(COMPOSE) up -d --build --no-deps --wait user-code
+.PHONY: new-location
+new-location: ## scaffold a code location NAME=inventory: package, example asset + test, image, service, workspace entry
+	@test -n "$(NAME)" || { echo "usage: make new-location NAME=<name> (lowercase, digits, _)"; exit 2; }
+	python3 tooling/new_location.py $(NAME)
+
+# One code location's compose service: `<location>-code` (underscores as dashes), except the
+# first location's, which kept its name from before there were several.
+LOCATION ?= orders_and_sales
+LOCATION_SERVICE_orders_and_sales := user-code
+.PHONY: deploy
+deploy: ## rebuild one location's image and replace its code server alone (LOCATION=orders_and_sales); the UI picks the new code up
+	@test -d user_code/$(LOCATION) || { echo "no code location user_code/$(LOCATION) (LOCATION=one of: $(notdir $(wildcard user_code/*)))"; exit 2; }
+	$(COMPOSE) --profile scale up -d --build --no-deps --wait $(or $(LOCATION_SERVICE_$(LOCATION)),$(subst _,-,$(LOCATION))-code)
 
 # The Kubernetes deployment's image (infra/k8s/README.md): the user-code target plus
 # dagster-k8s (requirements/user-code-k8s.txt); same stage, code and command as compose's.
 K8S_IMAGE ?= dagster-platform/user-code:local-k8s
 .PHONY: image-k8s
 image-k8s: ## build the user-code image for Kubernetes, with dagster-k8s (K8S_IMAGE=dagster-platform/user-code:local-k8s)
-	docker build --target user-code --build-arg USER_CODE_EXTRAS=k8s -t $(K8S_IMAGE) .
+	docker build --target location --build-arg LOCATION=orders_and_sales --build-arg USER_CODE_EXTRAS=k8s -t $(K8S_IMAGE) .
 
 .PHONY: migrate
 migrate: ## run `dagster instance migrate` as the schema owner (after upgrading Dagster; init also does it on every up)
@@ -110,18 +124,21 @@ reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake)
 
 # --- tests ---------------------------------------------------------------------------
 .PHONY: test
-test: venv ## unit + e2e tests (e2e are skipped, with the reason, when no Docker engine is available)
-	$(PYTHON) -m pytest --durations=25   # the 25 slowest: where CI's minutes go
+test: venv ## unit tests (in parallel, while the images build), then the stack tests (e2e skip without a Docker engine)
+	PYTHON=$(PYTHON) bash tooling/test.sh
 
 .PHONY: lint
-lint: venv ## ruff (lint and format check) and mypy (types), settings in pyproject.toml; .ci/run runs it
+lint: venv ## ruff (lint and format check), mypy (types) and `dg check defs` in every code location; .ci/run runs it
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	@for project in user_code/*/; do \
+	  echo "dg check defs: $$project"; (cd $$project && DAGSTER_DEPLOYMENT=local $(abspath $(VENV))/bin/dg check defs) || exit 1; \
+	done
 
 .PHONY: test-unit
 test-unit: venv ## unit tests only (no Docker)
-	$(PYTHON) -m pytest -m "not e2e and not faults"
+	$(PYTHON) -m pytest -m "not e2e and not faults" -n $${TEST_WORKERS:-auto}
 
 .PHONY: test-faults
 test-faults: venv ## fault-injection tests only (tests/faults/: kill, restart, pause services), failing if Docker is missing

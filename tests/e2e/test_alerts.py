@@ -20,6 +20,7 @@ from .waits import REPOSITORY, wait_for, wait_location_loaded
 pytestmark = pytest.mark.e2e
 
 SENSOR = "run_failure_alerts"
+SENSOR_LOCATION = "platform"  # the instance-wide sensors' location (user_code/platform)
 # No `amount` column: the run fails naming the file, and the file is never retried.
 MISSING_AMOUNT = b"order_id,date,customer_id,quantity\n1,2031-05-01,1,2\n"
 
@@ -37,7 +38,7 @@ def sensor_ticks(stack: Stack) -> list[dict]:
     data = stack.graphql(
         """query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename
              ... on Sensor { sensorState { status ticks(limit: 5) { timestamp status skipReason error { message } } } } } }""",
-        {"s": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": SENSOR}},
+        {"s": {"repositoryLocationName": SENSOR_LOCATION, "repositoryName": REPOSITORY, "sensorName": SENSOR}},
     )
     sensor = data["sensorOrError"]
     assert sensor["__typename"] == "Sensor", sensor
