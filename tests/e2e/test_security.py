@@ -443,7 +443,7 @@ def test_every_container_is_hardened(stack: Stack):
             assert info["Config"].get("Healthcheck", {}).get("Test"), f"{service} has no health check"
     assert service_inspect(stack, "postgres")["Config"]["Image"] == "postgres:15.20-bookworm"
     # A hung daemon reports unhealthy within 2 minutes: heartbeat tolerance + the failing
-    # checks in a row (tests/faults/test_3_daemon.py pauses the daemon and measures it).
+    # checks in a row (tests/faults/test_daemon.py pauses the daemon and measures it).
     daemon = service_inspect(stack, "daemon")["Config"]
     tolerance = int(dict(item.split("=", 1) for item in daemon["Env"])["DAGSTER_DAEMON_HEARTBEAT_TOLERANCE"])
     check = daemon["Healthcheck"]

@@ -4,35 +4,16 @@
 
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
-from tooling.stack import ROOT, Stack
+from tooling.stack import Stack
 
 from .harm import Files, ledger_files, require
 from .recovery import Stopwatch, record
-from .test_4_restarts import back_up, objects, run_ids
+from .stack_state import back_up, make, objects, run_ids
 
 pytestmark = pytest.mark.faults
-
-
-def make(stack: Stack, target: str, *args: str, timeout: float = 900) -> str:
-    """A Makefile target against the test's compose project (same -p and env file); its
-    output, stdout then stderr (compose v1 reports what it does on stderr)."""
-    compose = " ".join(["docker compose -p dagster-platform", *stack.env_args])
-    result = subprocess.run(
-        ["make", "-C", str(ROOT), target, f"COMPOSE={compose}", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=stack.process_env,
-    )
-    require(
-        result.returncode == 0,
-        f"make {target} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}",
-    )
-    return result.stdout + result.stderr
 
 
 def test_i_backup_reset_restore(stack: Stack, tmp_path):

@@ -12,9 +12,10 @@ import time
 import pytest
 
 from tooling.stack import LOCATION, Stack
-from e2e.waits import REPOSITORY, wait_for, wait_location_loaded
+from e2e.waits import REPOSITORY, wait_for
 
 from .harm import require
+from .stack_state import back_up, busy_runs, objects, run_ids
 from .recovery import Stopwatch, record
 
 pytestmark = pytest.mark.faults
@@ -38,23 +39,6 @@ def schedules(stack: Stack) -> dict[str, str]:
         {"r": SELECTOR},
     )
     return {s["name"]: s["scheduleState"]["status"] for s in data["schedulesOrError"]["results"]}
-
-
-def run_ids(stack: Stack) -> set[str]:
-    data = stack.graphql("{ runsOrError(limit: 5000) { ... on Runs { results { runId } } } }")
-    return {r["runId"] for r in data["runsOrError"]["results"]}
-
-
-def busy_runs(stack: Stack) -> int:
-    data = stack.graphql(
-        "{ runsOrError(filter: {statuses: [QUEUED, STARTING, STARTED]}) { ... on Runs { results { runId } } } }"
-    )
-    return len(data["runsOrError"]["results"])
-
-
-def objects(stack: Stack) -> set[str]:
-    pages = stack.s3().get_paginator("list_objects_v2").paginate(Bucket=stack.env["S3_BUCKET"])
-    return {o["Key"] for page in pages for o in page.get("Contents", [])}
 
 
 def quiet_state(stack: Stack) -> dict:
@@ -90,11 +74,6 @@ def compare(before: dict, after: dict, how: str) -> None:
     require(
         after["schedules"] == before["schedules"], f"{how}: schedules {before['schedules']} -> {after['schedules']}"
     )
-
-
-def back_up(stack: Stack) -> None:
-    stack.wait_for_webserver()
-    wait_location_loaded(stack, timeout=120)
 
 
 def test_h_down_up_and_restart_keep_the_state(stack: Stack):
