@@ -32,9 +32,8 @@ from pathlib import Path
 
 import yaml
 
-from tooling.stack import LOCATION, PROJECT, UI, Stack
+from tooling.stack import LOCATION, PROJECT, UI, Stack, launch_run
 
-REPOSITORY = "__repository__"
 RUN_TIMEOUT = 300
 RUN_FIELDS = "runId status jobName creationTime startTime endTime tags { key value }"
 YEAR = [str(dt.date(2023, 1, 1) + dt.timedelta(days=i)) for i in range(365)]
@@ -177,37 +176,6 @@ def wait_location_loaded(stack: Stack, timeout: float = 180) -> None:
     raise TimeoutError(f"code location {LOCATION} not loaded after {timeout:.0f}s: {last}")
 
 
-def launch_run(
-    stack: Stack,
-    job: str,
-    tags: dict[str, str] | None = None,
-    asset_keys: list[str] | None = None,
-    run_config: dict | None = None,
-    location: str = LOCATION,
-) -> str:
-    selector = {"repositoryLocationName": location, "repositoryName": REPOSITORY, "jobName": job}
-    if asset_keys:
-        selector["assetSelection"] = [{"path": [key]} for key in asset_keys]
-    data = stack.graphql(
-        """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
-             ... on LaunchRunSuccess { run { runId } }
-             ... on PythonError { message }
-             ... on InvalidSubsetError { message }
-             ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {
-            "p": {
-                "selector": selector,
-                "runConfigData": run_config or {},
-                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
-            }
-        },
-    )
-    result = data["launchRun"]
-    if result["__typename"] != "LaunchRunSuccess":
-        raise RuntimeError(f"launchRun {job} failed: {result}")
-    return result["run"]["runId"]
-
-
 def asset_job(stack: Stack, asset_key: str) -> str:
     """The implicit asset job that can run ``asset_key`` (named __ASSET_JOB...)."""
     data = stack.graphql(
@@ -338,7 +306,7 @@ def run_overhead(stack: Stack, runs: int = 5, asset_key: str = "raw_customers") 
     samples = []
     for i in range(runs + 1):  # the first run warms the page cache of the image; not counted
         t0 = time.time()
-        run_id = launch_run(stack, job, asset_keys=[asset_key], tags={"benchmark": "run_overhead"})
+        run_id = launch_run(stack, job, assets=[asset_key], tags={"benchmark": "run_overhead"})
         run = wait_runs_done(stack, [run_id])[0]
         sample = phases(run, t0)
         log(f"docker run {i}/{runs}{' (warm-up, not counted)' if i == 0 else ''}: {sample}")

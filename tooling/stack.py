@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 PROJECT = "dagster-platform"
 LOCATION = "orders_and_sales"
+REPOSITORY = "__repository__"  # the one repository of a code location loaded from Definitions
 RUN_LABEL = "io.dagster-platform.role=run-worker"
 UI = "http://127.0.0.1:3000"
 UP_TIMEOUT = int(os.environ.get("E2E_UP_TIMEOUT", "600"))
@@ -214,3 +215,37 @@ class Stack:
             aws_secret_access_key=self.env[f"{identity}_SECRET_ACCESS_KEY"],
             region_name=self.env.get("AWS_REGION") or "us-east-1",
         )
+
+
+def launch_run(
+    stack: Stack,
+    job: str,
+    run_config: dict | None = None,
+    tags: dict[str, str] | None = None,
+    assets: list[str] | None = None,
+    location: str = LOCATION,
+) -> str:
+    """Launch ``job`` of ``location`` (only ``assets`` of it, when given) through GraphQL
+    (``launchRun``), as the UI does; returns the run id. The one launch payload of the tests
+    and the benchmarks."""
+    selector: dict = {"repositoryLocationName": location, "repositoryName": REPOSITORY, "jobName": job}
+    if assets:
+        selector["assetSelection"] = [{"path": [asset]} for asset in assets]
+    data = stack.graphql(
+        """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+             ... on LaunchRunSuccess { run { runId } }
+             ... on PythonError { message }
+             ... on InvalidSubsetError { message }
+             ... on RunConfigValidationInvalid { errors { message } } } }""",
+        {
+            "p": {
+                "selector": selector,
+                "runConfigData": run_config or {},
+                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
+            }
+        },
+    )
+    result = data["launchRun"]
+    if result["__typename"] != "LaunchRunSuccess":
+        raise RuntimeError(f"launchRun {job} of {location} failed: {result}")
+    return result["run"]["runId"]

@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from tooling.stack import LOCATION, RUN_FIELDS, Stack
+from tooling.stack import LOCATION, REPOSITORY, RUN_FIELDS, Stack, launch_run  # noqa: F401 (re-exported)
 
-REPOSITORY = "__repository__"
 RUN_TIMEOUT = 240
 
 
@@ -92,38 +91,6 @@ def read_parquet(stack: Stack, key: str):
 
     body = stack.s3().get_object(Bucket=stack.env["S3_BUCKET"], Key=key)["Body"].read()
     return pd.read_parquet(io.BytesIO(body))
-
-
-def launch_run(
-    stack: Stack,
-    job: str,
-    run_config: dict | None = None,
-    tags: dict | None = None,
-    assets: list[str] | None = None,
-    location: str = LOCATION,
-) -> str:
-    """Launch ``job`` of ``location`` (only ``assets`` of it, when given) through GraphQL
-    (``launchRun``), as the UI does; returns the run id."""
-    selector = {"repositoryLocationName": location, "repositoryName": REPOSITORY, "jobName": job}
-    if assets:
-        selector["assetSelection"] = [{"path": [asset]} for asset in assets]
-    data = stack.graphql(
-        """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) {
-             __typename
-             ... on LaunchRunSuccess { run { runId } }
-             ... on PythonError { message }
-             ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {
-            "p": {
-                "selector": selector,
-                "runConfigData": run_config or {},
-                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]},
-            }
-        },
-    )
-    result = data["launchRun"]
-    assert result["__typename"] == "LaunchRunSuccess", result
-    return result["run"]["runId"]
 
 
 def runs_with_tag(stack: Stack, key: str, value: str, limit: int = 500) -> list[dict]:
