@@ -17,6 +17,8 @@
 # finds this project's intermediate images (the benchmarks' cold build uses it).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# '' (compose) or k8s: which venv the code location images get (stage venv-user-code).
+ARG USER_CODE_EXTRAS=
 
 FROM ${PYTHON_IMAGE} AS builder
 LABEL io.dagster-platform.build=1
@@ -34,24 +36,27 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/python -c "import dagster, dagster_webserver, dagster_graphql, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3; boto3.client('s3', region_name='us-east-1')" \
  && rm -rf /root/.cache
 
-# USER_CODE_EXTRAS=k8s adds requirements/user-code-k8s.txt (dagster-k8s): the same user-code
-# image for the Kubernetes deployment (infra/k8s/README.md). The default (empty) is compose's.
-FROM builder AS venv-user-code
-ARG USER_CODE_EXTRAS=
-COPY requirements/user-code-k8s.txt /tmp/requirements/
-RUN case "${USER_CODE_EXTRAS}" in \
-        "") extras= ; check= ;; \
-        k8s) extras="-r /tmp/requirements/user-code-k8s.txt" ; \
-             check="import dagster_k8s, kubernetes.client, kubernetes.config, kubernetes.watch; from dagster_k8s import K8sRunLauncher; from dagster_k8s.job import construct_dagster_k8s_job" ;; \
-        *) echo "USER_CODE_EXTRAS: '${USER_CODE_EXTRAS}' is not one of: '' (compose), k8s" >&2 ; exit 2 ;; \
-    esac \
- && python -m venv /opt/venv \
+FROM builder AS venv-user-code-compose
+RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -q --only-binary=:all: \
-        -r /tmp/requirements/user-code.txt ${extras} -c /tmp/requirements/constraints.txt \
+        -r /tmp/requirements/user-code.txt -c /tmp/requirements/constraints.txt \
  && sh /usr/local/bin/slim-venv /opt/venv \
  && /opt/venv/bin/python -c "import dagster, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3, pandas, numpy, pyarrow, pyarrow.csv, pyarrow.parquet, pyarrow.compute, pyarrow.dataset, pyarrow.fs, dagster_celery, celery, redis; boto3.client('s3', region_name='us-east-1')" \
- && /opt/venv/bin/python -c "${check}" \
  && rm -rf /root/.cache
+
+# USER_CODE_EXTRAS=k8s: the same venv plus requirements/user-code-k8s.txt (dagster-k8s), for
+# the Kubernetes deployment (infra/k8s/README.md), installed on top by the builder's pip, so
+# the compose venv's layers are reused (the legacy builder builds this stage every time too;
+# it is cached after the first build).
+FROM venv-user-code-compose AS venv-user-code-k8s
+COPY requirements/user-code-k8s.txt /tmp/requirements/
+RUN python -m pip --python /opt/venv/bin/python install -q --no-cache-dir --only-binary=:all: \
+        -r /tmp/requirements/user-code-k8s.txt -c /tmp/requirements/constraints.txt \
+ && sh /usr/local/bin/slim-venv /opt/venv \
+ && /opt/venv/bin/python -c "import dagster_k8s, kubernetes.client, kubernetes.config, kubernetes.watch; from dagster_k8s import K8sRunLauncher; from dagster_k8s.job import construct_dagster_k8s_job"
+
+# The venv of the user-code images: compose's (USER_CODE_EXTRAS empty) or k8s.
+FROM venv-user-code-${USER_CODE_EXTRAS:-compose} AS venv-user-code
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL io.dagster-platform.build=1

@@ -9,6 +9,16 @@ site=$(echo "$venv"/lib/python3*/site-packages)
 
 before=$(du -sm "$venv" | cut -f1)
 
+# The venv's own pip, or, once an earlier run removed it (a stage that installs on top of a
+# slimmed venv), the builder's pip acting on the venv.
+venv_pip() {
+    if "$venv/bin/python" -c "import pip" 2>/dev/null; then
+        "$venv/bin/python" -m pip "$@"
+    else
+        python3 -m pip --python "$venv/bin/python" "$@"
+    fi
+}
+
 # kubernetes (dagster-k8s, the Kubernetes build of the user-code image): `kubernetes.aio`
 # is the client's asyncio copy (40 MB), which neither dagster_k8s nor `import kubernetes`
 # imports. aiohttp and its stack (13 MB) are installed only for it, so they go too (with
@@ -31,12 +41,14 @@ print(" ".join(sorted(stack)))
 ')
     if [ -n "$aio_only" ]; then
         # shellcheck disable=SC2086  # a list of distribution names
-        "$venv/bin/python" -m pip uninstall -y -q $aio_only >/dev/null 2>&1 || true
+        venv_pip uninstall -y -q $aio_only >/dev/null 2>&1 || true
     fi
 fi
 
 # pip/setuptools/wheel: nothing installs into a built image.
-"$venv/bin/python" -m pip uninstall -y -q pip setuptools wheel >/dev/null 2>&1 || true
+if "$venv/bin/python" -c "import pip" 2>/dev/null; then
+    "$venv/bin/python" -m pip uninstall -y -q pip setuptools wheel >/dev/null 2>&1 || true
+fi
 
 # Test suites shipped inside packages (pandas/tests alone is ~45 MB).
 find "$site" -mindepth 2 -depth -type d -name tests -exec rm -rf {} +
