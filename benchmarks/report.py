@@ -1,4 +1,5 @@
-"""results.json and RESULTS.md: every figure beside its baseline, target and ratio."""
+"""results.json and RESULTS.md: every figure beside its baseline, target and ratio; and
+README.md's table of headline figures (between its ``figures`` markers), from the same numbers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ HERE = Path(__file__).parent
 RESULTS_JSON = HERE / "results.json"
 RESULTS_MD = HERE / "RESULTS.md"
 NOTES_MD = HERE / "NOTES.md"
+README_MD = HERE.parent / "README.md"
+FIGURES_BEGIN = "<!-- figures:begin: written by `make bench` (benchmarks/report.py) from benchmarks/results.json -->"
+FIGURES_END = "<!-- figures:end -->"
 
 
 def machine() -> dict:
@@ -50,6 +54,143 @@ def write(results: dict) -> None:
     merged = {**previous, **results, "machine": machine()}
     RESULTS_JSON.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n")
     RESULTS_MD.write_text(render(merged))
+    write_readme_figures(merged)
+
+
+def readme_figures(r: dict) -> str:
+    """README's block: the headline figures of ``r`` (results.json), each with its target."""
+    rows: list[tuple[str, str, str, bool]] = []  # figure, measured, target, met
+    s = r.get("sensor_latency_s")
+    if s and s.get("n"):
+        rows.append(
+            (
+                "CSV upload → `file_sensor` run SUCCESS",
+                f"p50 {s['p50']:.1f} s, p95 {s['p95']:.1f} s (n = {s['n']})",
+                "p50 ≤ 10 s",
+                s["p50"] <= 10,
+            )
+        )
+    o = r.get("run_overhead_s")
+    if o and o.get("n"):
+        rows.append(
+            (
+                "Per-run overhead, own container, launch → SUCCESS",
+                f"p50 {o['docker_p50']:.1f} s",
+                "≤ 6 s",
+                o["docker_p50"] <= 6,
+            )
+        )
+    u = r.get("burst")
+    if u and u.get("drain_s"):
+        rows.append(
+            (
+                f"Burst of {u['files']} small orders files → all in `orders_summary`",
+                f"{u['drain_s']:.0f} s, {u['runs']} runs, totals {'exact' if u['exact'] else 'WRONG'}",
+                "≤ 180 s",
+                u["drain_s"] <= 180 and u["exact"],
+            )
+        )
+    t = r.get("orders_throughput")
+    if t and t.get("project_vs_floor"):
+        rows.append(
+            (
+                f"Orders compute path (parse, clean, dedupe, summary), {t['rows']:,} rows",
+                f"{t['project_vs_floor']:.2f}× the parse floor's time",
+                "≤ 3×",
+                t["project_vs_floor"] <= 3,
+            )
+        )
+    if t and t.get("pipeline_vs_seed_io"):
+        rows.append(
+            (
+                f"Orders pipeline step (staging, Postgres load, summary), {t['rows']:,} rows",
+                f"{t['pipeline_vs_seed_io']:.2f}× the seed code with the same I/O",
+                "≥ 3×",
+                t["pipeline_vs_seed_io"] >= 3,
+            )
+        )
+    pm = r.get("peak_memory")
+    if pm and pm.get("peak_mib"):
+        rows.append(
+            (
+                f"Peak memory of a run on a {pm['csv_mb']} MB orders CSV",
+                f"{pm['peak_mib']:,} MiB ({pm['ratio']:.2f}× the file)",
+                "≤ 3× the file",
+                pm["ratio"] <= 3,
+            )
+        )
+    g = r.get("ingest_growth")
+    if g and g.get("empty_s"):
+        rows.append(
+            (
+                f"A 1,000-row file after {g['history_files']:,} files ({g['history_rows']:,} rows) vs an empty store",
+                f"{g['after_history_s']:.2f} s vs {g['empty_s']:.2f} s ({g['ratio']:.2f}×)",
+                "≤ 1.3×",
+                g["ratio"] <= 1.3,
+            )
+        )
+    k = r.get("sensor_tick_s")
+    if k and k.get("p50"):
+        rows.append(
+            (
+                f"`file_sensor` tick, {k['objects']:,} objects in the prefix",
+                f"p50 {k['p50']:.2f} s",
+                "≤ 3 s",
+                k["p50"] <= 3,
+            )
+        )
+    b = r.get("backfill")
+    if b and b.get("single_run_s"):
+        speedup = b["per_partition_extrapolated_s"] / b["single_run_s"]
+        rows.append(
+            (
+                f"Backfill of {b['partitions']} partitions, one run vs one run per partition",
+                f"{b['single_run_s']:.0f} s vs {b['per_partition_extrapolated_s']:,.0f} s ({speedup:.0f}×)",
+                "≥ 10×",
+                speedup >= 10,
+            )
+        )
+    f = r.get("footprint")
+    if f and f.get("idle_total_mib"):
+        rows += [
+            ("Idle memory, whole stack", f"{f['idle_total_mib']:.0f} MiB", "≤ 800 MiB", f["idle_total_mib"] <= 800),
+            ("User-code image", f"{f['user_code_image_mb']:.0f} MB", "≤ 600 MB", f["user_code_image_mb"] <= 600),
+            ("Warm `up` to a healthy UI", f"{f['warm_up_s']:.1f} s", "≤ 20 s", f["warm_up_s"] <= 20),
+        ]
+    c = r.get("celery")
+    if c and c.get("steps_per_min"):
+        (one, two), (w1, w2) = c["steps_per_min"], c["workers"]
+        rows.append(
+            (
+                f"Celery: {c['steps']} steps of `celery_fanout`, {c['step_wait_s']:g} s of waiting each",
+                f"{one:.1f} steps/min on {w1} worker, {two:.1f} on {w2}",
+                "more with more workers",
+                two > one,
+            )
+        )
+    cpus = r.get("machine", {}).get("cpus", "?")
+    lines = [
+        FIGURES_BEGIN,
+        f"Measured by `make bench` on a {cpus}-core machine; every figure with its baseline: "
+        "[benchmarks/RESULTS.md](benchmarks/RESULTS.md).",
+        "",
+        "| Figure | Measured | Target | Met |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {figure} | {measured} | {target} | {'yes' if met else '**no**'} |" for figure, measured, target, met in rows
+    ]
+    return "\n".join([*lines, FIGURES_END])
+
+
+def write_readme_figures(r: dict) -> None:
+    """Replace README's block between the figures markers (left alone if they are missing)."""
+    text = README_MD.read_text() if README_MD.exists() else ""
+    start, end = text.find(FIGURES_BEGIN), text.find(FIGURES_END)
+    if start < 0 or end < start:
+        print(f"{README_MD}: no {FIGURES_BEGIN} … {FIGURES_END} block, its figures are not updated")
+        return
+    README_MD.write_text(text[:start] + readme_figures(r) + text[end + len(FIGURES_END) :])
 
 
 def render(r: dict) -> str:

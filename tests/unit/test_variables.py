@@ -1,4 +1,4 @@
-"""The deployment's variables are declared once (user_code/variables.py); every file that
+"""The deployment's variables are declared once (infra/dagster_platform/variables.py); every file that
 names them must agree with that declaration, so drift fails here instead of in a deployment."""
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ def test_dagster_yaml_forwards_and_reads_only_declared_variables():
     assert not undeclared, f"dagster.yaml names undeclared variables: {undeclared}"
 
 
-def test_readme_table_is_the_declared_one():
-    readme = (ROOT / "README.md").read_text()
-    assert markdown_table() in readme, "README's variable table differs: paste `python -m dagster_platform.variables`"
+def test_configuration_page_table_is_the_declared_one():
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    assert markdown_table() in page, (
+        "docs/configuration.md's variable table differs: paste `python -m dagster_platform.variables`"
+    )
 
 
 def test_numeric_settings_fall_back_to_the_one_default_and_name_bad_values(monkeypatch):
