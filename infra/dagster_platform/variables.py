@@ -51,6 +51,27 @@ VARIABLES: tuple[Variable, ...] = (
         "proxy",
         "extra host names the UI answers to (comma separated); localhost, 127.0.0.1 and the bind address always",
     ),
+    Variable("DAGSTER_SESSION_IDLE_HOURS", "12", "gateway", "a signed-in browser session ends after this long unused"),
+    Variable(
+        "DAGSTER_LOGIN_MAX_FAILURES",
+        "5",
+        "gateway",
+        "failed logins for one account from one address (within the window) before that pair is locked out",
+    ),
+    Variable(
+        "DAGSTER_LOGIN_ADDRESS_MAX_FAILURES",
+        "20",
+        "gateway",
+        "failed logins from one address, any account, within the window before the address is locked out",
+    ),
+    Variable("DAGSTER_LOGIN_WINDOW_SECONDS", "900", "gateway", "the window the failed logins are counted in"),
+    Variable(
+        "DAGSTER_LOGIN_LOCKOUT_SECONDS",
+        "60",
+        "gateway",
+        "a locked-out account/address gets 429 with Retry-After this long; refused attempts do not extend it",
+    ),
+    Variable("DAGSTER_PASSWORD_MIN_LENGTH", "12", "gateway", "the shortest password an account may have"),
     Variable("POSTGRES_USER", "postgres", "postgres, init", "superuser; no other service sees it"),
     Variable(
         "POSTGRES_PASSWORD", "change-me-postgres-superuser", "postgres, init", "the superuser's password", secret=True
