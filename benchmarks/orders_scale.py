@@ -28,7 +28,7 @@ from dagster_platform.environment import pipeline_resources
 from orders_and_sales.defs.orders.assets import ORDERS_ASSETS, RawOrdersConfig
 from orders_and_sales.defs.orders.ledger import VALID_SCHEMA, FileRows, OrdersLedger
 from orders_and_sales.defs.orders.tables import files_table
-from orders_and_sales.defs.orders.automation import file_sensor
+from orders_and_sales.defs.orders.automation import build_file_sensor
 from orders_and_sales.defs.orders.storage import INCOMING_PREFIX
 from dagster_platform.resources import LocalObjectStore, WarehouseResource
 from orders_and_sales.sample_data import generate_orders_csv
@@ -170,7 +170,7 @@ def sensor_tick(server: dict, objects: int = 100_000, ticks: int = 10) -> dict:
                 for o in store.list_objects(INCOMING_PREFIX)
             ],
         )
-    times, cursor = [], None
+    times, cursor, file_sensor = [], None, build_file_sensor()
     try:
         with DagsterInstance.ephemeral() as instance:
             for _ in range(ticks):

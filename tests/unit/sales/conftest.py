@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from dagster import Definitions
 
 from orders_and_sales.defs.sales import assets, automation, checks
+from orders_and_sales.defs.sales.definitions import defs as daily_defs
 from dagster_platform.resources import WarehouseResource
 from orders_and_sales.defs.sales.schema import sales_table
 from dagster_platform.environment import pipeline_resources
@@ -23,14 +24,23 @@ def range_tags(first: str, last: str) -> dict:
 
 def bound_defs(resources: dict) -> Definitions:
     """The sales domain alone (defs/sales/), bound to ``resources``."""
-    return Definitions(
-        assets=[assets.daily_sales, assets.daily_sales_summary, assets.product_metrics],
-        asset_checks=checks.SALES_CHECKS,
-        jobs=[automation.daily_sales_job, automation.product_metrics_job],
-        schedules=[automation.daily_sales_schedule],
-        sensors=[automation.product_partition_sensor],
-        resources=resources,
+    return Definitions.merge(
+        daily_defs(),
+        Definitions(
+            assets=[assets.product_metrics],
+            jobs=[automation.daily_sales_job, automation.product_metrics_job],
+            schedules=[automation.daily_sales_schedule],
+            sensors=[automation.product_partition_sensor],
+            resources=resources,
+        ),
     )
+
+
+# The daily assets and their checks as the location builds them (SCHEDULE_TIMEZONE is unset
+# in the tests: UTC).
+DAILY_PARTITIONS = assets.daily_partitions()
+DAILY_SALES, DAILY_SALES_SUMMARY = assets.daily_assets(DAILY_PARTITIONS)
+SALES_CHECKS = checks.sales_checks(DAILY_PARTITIONS)
 
 
 def query(path, sql: str) -> pd.DataFrame:

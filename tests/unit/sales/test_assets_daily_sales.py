@@ -6,10 +6,7 @@ from dagster import DagsterInstance, materialize
 from dagster import DagsterError
 
 from dagster_platform.io_managers import from_parquet_bytes
-from orders_and_sales.defs.sales.assets import daily_sales, daily_sales_summary
-from orders_and_sales.defs.sales.checks import SALES_CHECKS
-
-from .conftest import bound_defs, query, range_tags
+from .conftest import DAILY_SALES, DAILY_SALES_SUMMARY, SALES_CHECKS, bound_defs, query, range_tags
 
 DAYS = ["2023-12-29", "2023-12-30", "2023-12-31", "2024-01-01", "2024-01-02"]  # the last two have no sales
 
@@ -20,7 +17,7 @@ def _stored(store, asset: str, day: str) -> pd.DataFrame:
 
 def test_range_run_writes_one_object_per_day_with_the_right_values(s3_resources, s3_store, warehouse_path):
     result = materialize(
-        [daily_sales, daily_sales_summary, *SALES_CHECKS], resources=s3_resources, tags=range_tags(DAYS[0], DAYS[-1])
+        [DAILY_SALES, DAILY_SALES_SUMMARY, *SALES_CHECKS], resources=s3_resources, tags=range_tags(DAYS[0], DAYS[-1])
     )
     assert result.success
     for asset in ("daily_sales", "daily_sales_summary"):
@@ -52,7 +49,7 @@ def test_range_run_writes_one_object_per_day_with_the_right_values(s3_resources,
 
 
 def test_one_partition_run(s3_resources, s3_store, warehouse_path):
-    result = materialize([daily_sales, daily_sales_summary], resources=s3_resources, partition_key="2023-05-17")
+    result = materialize([DAILY_SALES, DAILY_SALES_SUMMARY], resources=s3_resources, partition_key="2023-05-17")
     assert result.success
     metadata = result.asset_materializations_for_node("daily_sales_summary")[0].metadata
     assert metadata["dagster/uri"].value == f"s3://{s3_store.bucket}/lake/daily_sales_summary/2023-05-17.parquet"
@@ -80,6 +77,6 @@ def test_a_year_backfill_is_one_run_of_the_job_writing_365_files(local_resources
 def test_hostile_daily_partition_keys_are_refused_before_any_query(s3_resources, s3_store, warehouse_path, hostile):
     before = query(warehouse_path, "SELECT COUNT(*) AS n FROM sales")["n"][0]
     with pytest.raises(DagsterError):
-        materialize([daily_sales], resources=s3_resources, partition_key=hostile)
+        materialize([DAILY_SALES], resources=s3_resources, partition_key=hostile)
     assert query(warehouse_path, "SELECT COUNT(*) AS n FROM sales")["n"][0] == before
     assert list(s3_store.list_objects("")) == []

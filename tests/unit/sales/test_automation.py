@@ -1,12 +1,11 @@
 """The product-partition sensor, the daily schedule and the jobs."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import pytest
+import orders_and_sales.definitions
 from dagster import (
+    AssetKey,
     DagsterInstance,
     DefaultScheduleStatus,
     DefaultSensorStatus,
@@ -93,26 +92,17 @@ def test_schedule_runs_yesterdays_partition_at_two(local_resources):
     assert request.partition_key == "2023-03-04"
 
 
-def test_schedule_timezone_comes_from_the_environment(tmp_path):
-    code = (
-        "from orders_and_sales.defs.sales import assets; from orders_and_sales.definitions import defs; "
-        "schedule = defs().resolve_schedule_def('daily_sales_schedule'); "
-        "print(assets.DAILY_PARTITIONS.timezone, schedule.execution_timezone, schedule.cron_schedule)"
-    )
-    env = {
-        **os.environ,
-        "SCHEDULE_TIMEZONE": "Europe/Berlin",
-        "DAGSTER_DEPLOYMENT": "local",
-        "LOCAL_DATA_DIR": str(tmp_path),
-    }
-    out = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code, str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.split() == ["Europe/Berlin", "Europe/Berlin", "0", "2", "*", "*", "*"]
+def test_schedule_timezone_is_read_when_the_location_loads(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCHEDULE_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("DAGSTER_DEPLOYMENT", "local")
+    monkeypatch.setenv("LOCAL_DATA_DIR", str(tmp_path))
+    defs = orders_and_sales.definitions.defs()
+    schedule = defs.resolve_schedule_def("daily_sales_schedule")
+    assert (schedule.execution_timezone, schedule.cron_schedule) == ("Europe/Berlin", "0 2 * * *")
+    graph = defs.resolve_asset_graph()
+    for key in ("daily_sales", "daily_sales_summary"):
+        assert graph.get(AssetKey(key)).partitions_def.timezone == "Europe/Berlin"
+    assert defs.resolve_job_def("daily_sales_job").partitions_def.timezone == "Europe/Berlin"
 
 
 def test_jobs_select_the_sales_assets(local_resources):

@@ -4,11 +4,10 @@ import pandas as pd
 import pytest
 from dagster import BackfillPolicy, asset, materialize
 
-from orders_and_sales.defs.sales.assets import BY_DATE, DAILY_PARTITIONS, daily_sales
-from orders_and_sales.defs.sales.checks import SALES_CHECKS
+from orders_and_sales.defs.sales.assets import BY_DATE
 from orders_and_sales.defs.sales.logic import summarize_daily
 
-from .conftest import range_tags
+from .conftest import DAILY_PARTITIONS, DAILY_SALES, SALES_CHECKS, range_tags
 
 TAGS = range_tags("2023-02-01", "2023-02-03")
 
@@ -35,7 +34,7 @@ def downstream(daily_sales_summary: pd.DataFrame) -> pd.DataFrame:
 
 def run(resources, spoil):
     return materialize(
-        [daily_sales, summary_asset(spoil), downstream, *SALES_CHECKS],
+        [DAILY_SALES, summary_asset(spoil), downstream, *SALES_CHECKS],
         resources=resources,
         tags=TAGS,
         raise_on_error=False,

@@ -1,9 +1,9 @@
 """The orders domain: incoming CSV files -> raw_orders -> cleaned_orders -> orders_summary.
 
-  definitions.py  the domain's Definitions (merged in user_code/definitions.py)
+  definitions.py  what is built when the location loads, with the settings of that moment
   assets.py       orders_pipeline, the one step that materializes the three assets
   checks.py       the quality checks' rules, evaluated inside that step
-  automation.py   daily_pipeline, daily_schedule and file_sensor
+  automation.py   daily_pipeline, and the builders of daily_schedule and file_sensor
   logic.py        pure functions: parse, validate, dedupe, summarise an orders CSV
   schema.py       the contract: ORDER_COLUMNS of an incoming CSV
   storage.py      the object-store layout (incoming, staging, quarantine, lake) and downloads

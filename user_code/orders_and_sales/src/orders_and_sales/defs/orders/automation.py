@@ -1,10 +1,15 @@
 """The orders domain's automation: daily_pipeline, its daily_schedule (the catch-up run) and
 file_sensor, which requests daily_pipeline runs for every new or changed incoming/orders/*.csv
-object, batched (rules in detection.py)."""
+object, batched (rules in detection.py).
+
+The schedule and the sensor depend on settings (SCHEDULE_TIMEZONE, ORDERS_SENSOR_INTERVAL_SECONDS),
+so they are built when the location loads (definitions.py), never at import:
+``build_daily_schedule()`` and ``build_file_sensor()``."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from itertools import islice
 
 from dagster import (
@@ -16,6 +21,7 @@ from dagster import (
     RunRequest,
     RunsFilter,
     ScheduleDefinition,
+    SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -42,17 +48,20 @@ daily_pipeline = define_asset_job(
 )
 
 
-# No object keys: the run catches up on every incoming file whose current version is neither
-# loaded nor rejected, a backstop for files whose sensor runs kept failing.
-daily_schedule = ScheduleDefinition(
-    name="daily_schedule",
-    job=daily_pipeline,
-    cron_schedule=DAILY_CRON,
-    execution_timezone=schedule_timezone(),
-    default_status=DefaultScheduleStatus.RUNNING,
-    run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[])}),
-    tags={"orders/mode": "catch-up"},
-)
+def build_daily_schedule() -> ScheduleDefinition:
+    """daily_schedule, at 02:00 in SCHEDULE_TIMEZONE (read now). No object keys: the run
+    catches up on every incoming file whose current version is neither loaded nor rejected,
+    a backstop for files whose sensor runs kept failing."""
+    return ScheduleDefinition(
+        name="daily_schedule",
+        job=daily_pipeline,
+        cron_schedule=DAILY_CRON,
+        execution_timezone=schedule_timezone(),
+        default_status=DefaultScheduleStatus.RUNNING,
+        run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=[])}),
+        tags={"orders/mode": "catch-up"},
+    )
+
 
 # A tick looks at no more than this many objects, for no longer than this, whatever the
 # prefix holds; the sweep carries on at the next tick.
@@ -80,6 +89,7 @@ def sensor_interval_seconds() -> int:
 def run_request_for(batch: list[StoredObject], run_key: str) -> RunRequest:
     keys = [o.key for o in batch]
     return RunRequest(
+        job_name=daily_pipeline.name,
         run_key=run_key,
         run_config=RunConfig(ops={"raw_orders": RawOrdersConfig(object_keys=keys)}),
         tags={"orders/mode": "files", "orders/files": str(len(keys)), "orders/first_key": keys[0][:200]},
@@ -100,35 +110,43 @@ def finished_run_keys(context: SensorEvaluationContext, state: SensorState) -> s
     return {run.tags["dagster/run_key"] for run in runs if "dagster/run_key" in run.tags}
 
 
-@sensor(
-    name="file_sensor",
-    job=daily_pipeline,
-    minimum_interval_seconds=sensor_interval_seconds(),
-    default_status=DefaultSensorStatus.RUNNING,
-    description="daily_pipeline runs, in batches, for every new or re-uploaded incoming/orders/*.csv object.",
-)
-def file_sensor(
-    context: SensorEvaluationContext, object_store: ObjectStore, orders_db: WarehouseResource
-) -> SensorResult:
-    """Request runs for the incoming orders files whose current version is not loaded yet.
+def build_file_sensor(
+    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+) -> SensorDefinition:
+    """file_sensor, evaluated at most every ORDERS_SENSOR_INTERVAL_SECONDS (read now); its
+    watch measures its window with ``clock`` and waits with ``sleep`` (tests simulate them)."""
 
-    Loaded and rejected versions come from the orders ledger, so a cursor reset never
-    ingests a version twice (a repeated request loads nothing: the run checks again).
-    """
-    deadline = time.monotonic() + WATCH_SECONDS
-    state = SensorState.parse(context.cursor)
-    ledger = OrdersLedger(orders_db)
-    result, listed = _evaluate(context, object_store, ledger, state)
-    if result.run_requests or listed is None:
+    @sensor(
+        name="file_sensor",
+        job=daily_pipeline,
+        minimum_interval_seconds=sensor_interval_seconds(),
+        default_status=DefaultSensorStatus.RUNNING,
+        description="daily_pipeline runs, in batches, for every new or re-uploaded incoming/orders/*.csv object.",
+    )
+    def file_sensor(
+        context: SensorEvaluationContext, object_store: ObjectStore, orders_db: WarehouseResource
+    ) -> SensorResult:
+        """Request runs for the incoming orders files whose current version is not loaded yet.
+
+        Loaded and rejected versions come from the orders ledger, so a cursor reset never
+        ingests a version twice (a repeated request loads nothing: the run checks again).
+        """
+        deadline = clock() + WATCH_SECONDS
+        state = SensorState.parse(context.cursor)
+        ledger = OrdersLedger(orders_db)
+        result, listed = _evaluate(context, object_store, ledger, state)
+        if result.run_requests or listed is None:
+            return result
+        while clock() + WATCH_EVERY_SECONDS <= deadline:
+            sleep(WATCH_EVERY_SECONDS)
+            now_listed = _small_listing(object_store)
+            if now_listed is None:
+                break
+            if now_listed - listed:
+                return _evaluate(context, object_store, ledger, state)[0]
         return result
-    while time.monotonic() + WATCH_EVERY_SECONDS <= deadline:
-        time.sleep(WATCH_EVERY_SECONDS)
-        now_listed = _small_listing(object_store)
-        if now_listed is None:
-            break
-        if now_listed - listed:
-            return _evaluate(context, object_store, ledger, state)[0]
-    return result
+
+    return file_sensor
 
 
 def _small_listing(store: ObjectStore) -> set[tuple[str, str]] | None:

@@ -1,7 +1,7 @@
 """The sales domain: the warehouse's sales -> daily_sales -> daily_sales_summary, and
 product_metrics per product.
 
-  definitions.py  the domain's Definitions (merged in user_code/definitions.py)
+  definitions.py  what is built when the location loads, with the settings of that moment
   assets.py       daily_sales, daily_sales_summary, product_metrics and their partitions
   checks.py       the blocking checks on daily_sales_summary
   automation.py   the jobs, daily_sales_schedule and product_partition_sensor
