@@ -113,3 +113,24 @@ def sqlite_orders_db(tmp_path) -> WarehouseResource:
 def s3_resources(s3_store, warehouse, orders_db) -> dict:
     """The resources dict the docker deployment builds, against the test services."""
     return pipeline_resources(s3_store, warehouse, orders_db)
+
+
+class SimulatedTime:
+    """A clock and a sleep for code that takes them (``clock=``, ``sleep=``): time starts at 0
+    and moves only by the sleeps asked for (kept in ``sleeps``) and by ``advance``."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def simulated_time() -> SimulatedTime:
+    return SimulatedTime()

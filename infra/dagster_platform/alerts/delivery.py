@@ -14,6 +14,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 from urllib.parse import urlsplit
@@ -58,24 +59,31 @@ class AlertWebhook(ConfigurableResource):
         parts = urlsplit((self.url or "").strip())
         return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")
 
-    def deliver(self, alert: dict, deadline: float) -> Delivery:
+    def deliver(
+        self,
+        alert: dict,
+        deadline: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Delivery:
         """POST ``alert`` until it is accepted (2xx), a retry cannot help, or ``deadline``
-        (a ``time.monotonic()`` value) comes; never raises for a network or HTTP failure."""
+        (a value of ``clock()``) comes; waits between retries with ``sleep``. Never raises
+        for a network or HTTP failure."""
         if self.format not in FORMATS:
             return Delivery(False, 0, f"ALERT_FORMAT={self.format!r} is not one of {', '.join(FORMATS)}")
         body = json.dumps(render(alert, self.format)).encode()
         detail, attempt, wait, retry = "not tried: no time left in this tick", 0, self.backoff_seconds, True
         while attempt < self.attempts:
-            remaining = deadline - time.monotonic()
+            remaining = deadline - clock()
             if remaining <= 0.05:
                 break
             attempt += 1
             retry, detail = self._post(body, min(self.timeout_seconds, remaining))
             if detail == "ok":
                 return Delivery(True, attempt, f"delivered to {self.target()}")
-            if not retry or attempt == self.attempts or time.monotonic() + wait >= deadline:
+            if not retry or attempt == self.attempts or clock() + wait >= deadline:
                 break
-            time.sleep(wait)
+            sleep(wait)
             wait *= 2
         return Delivery(False, attempt, f"{self.target()}: {detail}", retriable=retry)
 

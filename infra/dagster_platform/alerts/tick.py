@@ -26,9 +26,16 @@ FETCH_LIMIT = 25
 Collect = Callable[[SensorEvaluationContext, AlertState, str], list[dict]]
 
 
-def alert_tick(context: SensorEvaluationContext, webhook: AlertWebhook, collect: Collect) -> SensorResult:
+def alert_tick(
+    context: SensorEvaluationContext,
+    webhook: AlertWebhook,
+    collect: Collect,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SensorResult:
     """Find new failures (``collect`` moves the cursor's positions past them), queue them
-    and deliver what is pending, within the tick's budget."""
+    and deliver what is pending, within the tick's budget (measured with ``clock``; the
+    deliveries wait between retries with ``sleep``)."""
     state = AlertState.parse(context.cursor)
     found = collect(context, state, webhook.ui_url)
     if not state.started and not found:
@@ -43,11 +50,11 @@ def alert_tick(context: SensorEvaluationContext, webhook: AlertWebhook, collect:
         return SensorResult(skip_reason=SkipReason(reason), cursor=state.dump())
     for alert in state.queue(found):
         context.log.warning(f"Alert dropped, more than {MAX_PENDING} pending: {alert['title']}")
-    deadline = time.monotonic() + TICK_BUDGET_SECONDS
+    deadline = clock() + TICK_BUDGET_SECONDS
     sent, problem = 0, ""
     for item in list(state.pending):
         alert = item["alert"]
-        result = webhook.deliver(alert, deadline)
+        result = webhook.deliver(alert, deadline, clock, sleep)
         if result.ok:
             state.delivered(alert["id"])
             sent += 1

@@ -6,6 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
+import orders_and_sales.definitions
 from dagster import (
     DagsterInstance,
     DagsterRun,
@@ -19,7 +20,7 @@ from dagster import (
 from dagster_platform.variables import ConfigurationError
 from orders_and_sales.defs.orders.detection import MAX_ATTEMPTS, SensorState, plan_batches, sweep
 from orders_and_sales.defs.orders import automation
-from orders_and_sales.defs.orders.automation import daily_schedule, file_sensor, sensor_interval_seconds
+from orders_and_sales.defs.orders.automation import build_daily_schedule, build_file_sensor, sensor_interval_seconds
 from dagster_platform.resources import S3ObjectStore, StoredObject
 
 from .conftest import put_csv, run_orders
@@ -38,26 +39,28 @@ def no_listing_deadline(monkeypatch):
 
 
 @pytest.fixture
-def watching(monkeypatch):
-    """A short watch; returns the listings it made."""
+def watching(monkeypatch, simulated_time):
+    """A short watch on simulated time; returns the (simulated) times of the listings it made."""
     monkeypatch.setattr(automation, "WATCH_SECONDS", 2.0)
-    monkeypatch.setattr(automation, "WATCH_EVERY_SECONDS", 0.2)
+    monkeypatch.setattr(automation, "WATCH_EVERY_SECONDS", 0.25)
     listings = []
     real = automation._small_listing
 
     def counted(store):
-        listings.append(time.monotonic())
+        listings.append(simulated_time.now)
         return real(store)
 
     monkeypatch.setattr(automation, "_small_listing", counted)
     return listings
 
 
-def tick(resources, cursor=None, instance=None):
+def tick(resources, cursor=None, instance=None, simulated=None):
+    """One file_sensor evaluation; its watch runs on ``simulated`` time when given."""
     resources = {"object_store": resources["object_store"], "orders_db": resources["orders_db"]}
     with DagsterInstance.ephemeral() as ephemeral:
         with build_sensor_context(cursor=cursor, resources=resources, instance=instance or ephemeral) as context:
-            return file_sensor(context)
+            sensor = build_file_sensor(simulated.clock, simulated.sleep) if simulated else build_file_sensor()
+            return sensor(context)
 
 
 def requested(result) -> list[list[str]]:
@@ -92,7 +95,7 @@ def test_a_new_file_gets_a_run_of_its_own(s3_resources, s3_store):
     assert requested(result) == [[key]]
     assert request.run_key.startswith("orders:") and request.run_key.endswith(":0")
     assert request.tags["orders/files"] == "1"
-    assert request.job_name in (None, "daily_pipeline")
+    assert request.job_name == "daily_pipeline"
     assert key in json.dumps(json.loads(result.cursor)["in_flight"])
 
 
@@ -215,9 +218,11 @@ def test_the_sensor_retries_the_files_of_a_failed_run(s3_resources, s3_store):
         assert retry.run_key.endswith(":1") and requested(tick(s3_resources, state.dump(), instance)) == [[key]]
 
 
-def test_a_tick_with_nothing_to_do_watches_a_small_prefix_for_uploads(s3_resources, s3_store, monkeypatch):
+def test_a_tick_with_nothing_to_do_watches_a_small_prefix_for_uploads(
+    s3_resources, s3_store, simulated_time, monkeypatch
+):
     monkeypatch.setattr(automation, "WATCH_SECONDS", 5.0)
-    monkeypatch.setattr(automation, "WATCH_EVERY_SECONDS", 0.2)
+    monkeypatch.setattr(automation, "WATCH_EVERY_SECONDS", 0.25)
     run_orders(s3_resources, [put_csv(s3_store, "a.csv", ROW)])
     real, listings = automation._small_listing, []
 
@@ -228,29 +233,32 @@ def test_a_tick_with_nothing_to_do_watches_a_small_prefix_for_uploads(s3_resourc
         return real(store)
 
     monkeypatch.setattr(automation, "_small_listing", upload_during_the_watch)
-    started = time.monotonic()
-    result = tick(s3_resources)
+    result = tick(s3_resources, simulated=simulated_time)
     assert requested(result) == [[automation.INCOMING_PREFIX + "b.csv"]]
-    assert len(listings) == 2 and time.monotonic() - started < 5.0  # found at once, not at the window's end
+    assert len(listings) == 2 and simulated_time.sleeps == [0.25, 0.25]  # found at once, not at the window's end
 
 
-def test_a_watch_without_uploads_ends_in_time_with_the_first_answer(s3_resources, s3_store, watching, monkeypatch):
+def test_a_watch_without_uploads_ends_in_time_with_the_first_answer(
+    s3_resources, s3_store, watching, simulated_time, monkeypatch
+):
     monkeypatch.setattr(automation, "WATCH_SECONDS", 4.0)
-    started = time.monotonic()
-    result = tick(s3_resources)
+    result = tick(s3_resources, simulated=simulated_time)
     assert not result.run_requests and "No new or changed files" in result.skip_reason.skip_message
-    assert 3.8 <= time.monotonic() - started < 5.0 and len(watching) >= 2
+    # One listing every 0.25 s of the window, the last one at its end, none after.
+    assert watching == [0.25 * i for i in range(1, 17)] and simulated_time.now == 4.0
 
 
-def test_big_prefixes_and_requesting_ticks_are_not_watched(s3_resources, s3_store, watching, monkeypatch):
+def test_big_prefixes_and_requesting_ticks_are_not_watched(
+    s3_resources, simulated_time, s3_store, watching, monkeypatch
+):
     put_csv(s3_store, "a.csv", ROW)
-    assert tick(s3_resources).run_requests and not watching
+    assert tick(s3_resources, simulated=simulated_time).run_requests and not watching
     monkeypatch.setattr(automation, "WATCH_MAX_OBJECTS", 0)
     run_orders(s3_resources, [automation.INCOMING_PREFIX + "a.csv"])
-    assert not tick(s3_resources).run_requests and not watching
+    assert not tick(s3_resources, simulated=simulated_time).run_requests and not watching
 
 
-def test_a_store_that_fails_during_the_watch_ends_it(s3_resources, s3_store, watching, monkeypatch):
+def test_a_store_that_fails_during_the_watch_ends_it(s3_resources, simulated_time, s3_store, watching, monkeypatch):
     real, calls = S3ObjectStore.list_objects, []
 
     def down_after_the_first_listing(self, *args, **kwargs):
@@ -261,16 +269,17 @@ def test_a_store_that_fails_during_the_watch_ends_it(s3_resources, s3_store, wat
 
     monkeypatch.setattr(S3ObjectStore, "list_objects", down_after_the_first_listing)
     monkeypatch.setattr(automation, "WATCH_SECONDS", 10.0)
-    started = time.monotonic()
-    result = tick(s3_resources)
+    result = tick(s3_resources, simulated=simulated_time)
     assert "No new or changed files" in result.skip_reason.skip_message  # the evaluation's answer stands
-    assert len(watching) == 1 and time.monotonic() - started < 5.0  # not the 10 s window
+    assert watching == [0.25] and simulated_time.now == 0.25  # ended by the failed listing, not the 10 s window
 
 
-def test_files_without_room_are_reported_as_waiting_and_not_watched(s3_resources, s3_store, watching, monkeypatch):
+def test_files_without_room_are_reported_as_waiting_and_not_watched(
+    s3_resources, simulated_time, s3_store, watching, monkeypatch
+):
     monkeypatch.setattr(automation, "MAX_FILES_IN_FLIGHT", 0)
     put_csv(s3_store, "a.csv", ROW)
-    result = tick(s3_resources)
+    result = tick(s3_resources, simulated=simulated_time)
     assert not result.run_requests and not watching
     assert result.skip_reason.skip_message.startswith("1 new or changed files under incoming/orders/ wait for room")
 
@@ -289,8 +298,29 @@ def test_ten_thousand_objects_on_s3(s3_resources, s3_store):
 
 
 def test_sensor_definition():
+    file_sensor = build_file_sensor()
+    assert file_sensor.name == "file_sensor"
     assert file_sensor.default_status == DefaultSensorStatus.RUNNING
     assert file_sensor.job_name == "daily_pipeline"
+
+
+def load_location(monkeypatch, tmp_path):
+    monkeypatch.setenv("DAGSTER_DEPLOYMENT", "local")
+    monkeypatch.setenv("LOCAL_DATA_DIR", str(tmp_path))
+    return orders_and_sales.definitions.defs()
+
+
+def test_settings_are_read_when_the_location_loads_not_at_import(monkeypatch, tmp_path):
+    monkeypatch.setenv("ORDERS_SENSOR_INTERVAL_SECONDS", "7")
+    monkeypatch.setenv("SCHEDULE_TIMEZONE", "Europe/Berlin")
+    defs = load_location(monkeypatch, tmp_path)
+    assert defs.resolve_sensor_def("file_sensor").minimum_interval_seconds == 7
+    assert defs.resolve_schedule_def("daily_schedule").execution_timezone == "Europe/Berlin"
+    monkeypatch.setenv("ORDERS_SENSOR_INTERVAL_SECONDS", "16")
+    with pytest.raises(Exception, match="orders/definitions.py") as raised:  # Dagster's loader names the module
+        load_location(monkeypatch, tmp_path)
+    assert isinstance(raised.value.__cause__, ConfigurationError)
+    assert "ORDERS_SENSOR_INTERVAL_SECONDS='16' must be between 1 and 15" in str(raised.value.__cause__)
 
 
 @pytest.mark.parametrize("value, ok", [("5", True), ("15", True), ("16", False), ("0", False), ("ten", False)])
@@ -304,6 +334,8 @@ def test_sensor_interval_from_environment(monkeypatch, value, ok):
 
 
 def test_schedule_evaluation():
+    daily_schedule = build_daily_schedule()
+    assert daily_schedule.name == "daily_schedule" and daily_schedule.execution_timezone == "UTC"
     assert daily_schedule.cron_schedule == "0 2 * * *"
     assert daily_schedule.default_status == DefaultScheduleStatus.RUNNING
     context = build_schedule_context(scheduled_execution_time=dt.datetime(2024, 1, 2, 2, tzinfo=dt.timezone.utc))
