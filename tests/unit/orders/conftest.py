@@ -1,5 +1,7 @@
 """Running the orders step against test resources."""
 
+import time
+
 import pytest
 from dagster import RunConfig, materialize
 
@@ -12,6 +14,18 @@ from dagster_platform.io_managers import from_parquet_bytes
 def put_csv(store, name: str, data: bytes) -> str:
     key = INCOMING_PREFIX + name
     store.put_bytes(key, data)
+    return key
+
+
+def put_csv_later(store, name: str, data: bytes, than: str, within: float = 5.0) -> str:
+    """put_csv, written again until its LastModified is later than that of ``than`` (S3's has
+    one-second resolution), so "the later upload" is a fact, not an assumption."""
+    key, deadline = put_csv(store, name, data), time.monotonic() + within
+    while store.head(key).last_modified <= store.head(than).last_modified:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{key} is not later than {than} after {within} s")
+        time.sleep(0.05)
+        store.put_bytes(key, data)
     return key
 
 

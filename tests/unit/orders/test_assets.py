@@ -1,7 +1,6 @@
 """materialize() of the orders step on a real S3 API (moto) and the local folder store."""
 
 import io
-import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -12,7 +11,7 @@ from orders_and_sales.defs.orders.ledger import OrdersLedger
 from orders_and_sales.defs.orders.storage import quarantine_key, staging_key
 from orders_and_sales.sample_data import generate_orders_csv
 
-from .conftest import output_metadata, put_csv, run_orders, summary_of
+from .conftest import output_metadata, put_csv, put_csv_later, run_orders, summary_of
 from .helpers import assert_summary_equal, csv_bytes, reference_summary
 
 DIRTY = csv_bytes(
@@ -90,7 +89,6 @@ def test_generated_files_match_an_independent_computation(s3_resources, s3_store
     first = generate_orders_csv(5_000, seed=9, dirty_fraction=0.05, days=20)
     second = generate_orders_csv(3_000, seed=10, dirty_fraction=0.05, days=30)  # ids 1..3000 again: it wins
     run_orders(s3_resources, [put_csv(s3_store, "one.csv", first)])
-    time.sleep(0.01)
     run_orders(s3_resources, [put_csv(s3_store, "two.csv", second)])
     assert_summary_equal(summary_of(s3_store), reference_summary(first, second))
 
@@ -120,18 +118,15 @@ def test_a_reupload_replaces_that_files_rows(s3_resources, s3_store):
 
 def test_the_later_upload_wins_whatever_the_names(s3_resources, s3_store):
     store = s3_store
-    put_csv(store, "zzz.csv", csv_bytes("1,2023-01-01,1,10,1"))  # uploaded first, sorts last
-    time.sleep(1.1)  # S3 LastModified has one-second resolution
-    late = put_csv(store, "aaa.csv", csv_bytes("1,2023-01-05,1,99,3"))
+    first = put_csv(store, "zzz.csv", csv_bytes("1,2023-01-01,1,10,1"))  # uploaded first, sorts last
+    late = put_csv_later(store, "aaa.csv", csv_bytes("1,2023-01-05,1,99,3"), than=first)
     run_orders(s3_resources)
     assert summary_of(store)["date"].astype(str).tolist() == ["2023-01-05"] and totals(store) == [[99.0, 3, 1]]
 
-    time.sleep(1.1)
-    put_csv(store, "zzz.csv", csv_bytes("1,2023-01-02,1,20,2"))  # re-uploaded: now the later one
+    put_csv_later(store, "zzz.csv", csv_bytes("1,2023-01-02,1,20,2"), than=late)  # re-uploaded: now the later one
     run_orders(s3_resources)
     assert summary_of(store)["date"].astype(str).tolist() == ["2023-01-02"] and totals(store) == [[20.0, 2, 1]]
 
-    time.sleep(1.1)
     put_csv(store, "zzz.csv", csv_bytes("2,2023-01-02,1,1,1"))  # withdraws 1: aaa.csv's row is back
     run_orders(s3_resources)
     assert totals(store) == [[1.0, 1, 1], [99.0, 3, 1]]
