@@ -30,7 +30,7 @@ class Webhook:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with webhook.lock:
                     answer = webhook.answers.pop(0) if webhook.answers else 200
-                    webhook.received.append({"body": body, "answer": answer, "at": time.monotonic()})
+                    webhook.received.append({"body": body, "answer": answer})
                 if answer == "hang":
                     time.sleep(webhook.hang_seconds)
                     answer = 200
