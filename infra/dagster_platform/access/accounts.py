@@ -66,7 +66,7 @@ class Directory:
         self, name: str, role: str | None = None, password: str | None = None, locations: Sequence[str] | None = None
     ) -> Account:
         """Create the account, or change the role / password / locations given (others kept)."""
-        if not name or len(name) > 200 or name != name.strip():
+        if not name or len(name) > 200 or name != name.strip() or "\0" in name:
             raise AccountError(f"invalid account name {name!r}")
         if role is not None and role not in store.ROLES:
             raise AccountError(f"unknown role {role!r}; one of {', '.join(store.ROLES)}")
@@ -103,7 +103,7 @@ class Directory:
         self.set_account(name, role="admin", password=password)
 
     def check_password(self, name: str, password: str) -> Account | None:
-        account = self.account(name)
+        account = None if "\0" in name else self.account(name)  # Postgres text cannot hold NUL
         key = hmac.digest(self._cache_key, f"{name}\0{password}".encode(), "sha256")
         if account is not None and self._verified.get(key) == account.password_hash:
             return account

@@ -9,6 +9,7 @@ password works again. Other pairs and addresses are unaffected. Rows are updated
 
 from __future__ import annotations
 
+import json
 import math
 
 import sqlalchemy as sa
@@ -19,9 +20,10 @@ from dagster_platform.access.settings import AccessSettings
 
 
 def _keys(account: str | None, address: str) -> list[tuple[str, str]]:
-    keys = [(f"address\0{address}", "address")]
+    """JSON keys: unambiguous for any name, and free of NUL (which Postgres text refuses)."""
+    keys = [(json.dumps(["address", address]), "address")]
     if account is not None:
-        keys.append((f"pair\0{account}\0{address}", "pair"))
+        keys.append((json.dumps(["pair", account, address]), "pair"))
     return keys
 
 
