@@ -163,9 +163,9 @@ dev: sample-orders ## `dagster dev` with local resources (SQLite warehouse, fold
 	@echo "drop an orders file: cp $(LOCAL_DATA_DIR)/samples/orders.csv $(LOCAL_DATA_DIR)/lake/incoming/orders/\$$(date +%Y%m%dT%H%M%S).csv"
 	@# Started from DAGSTER_HOME, not from here: `dagster dev` loads ./.env (the Docker
 	@# stack's settings, DAGSTER_DEPLOYMENT=docker included) over the environment.
-	cd $(LOCAL_DAGSTER_HOME) && DAGSTER_DEPLOYMENT=local LOCAL_DATA_DIR=$(abspath $(LOCAL_DATA_DIR)) \
+	cd $(LOCAL_DAGSTER_HOME) && exec env DAGSTER_DEPLOYMENT=local LOCAL_DATA_DIR=$(abspath $(LOCAL_DATA_DIR)) \
 		DAGSTER_HOME=$(LOCAL_DAGSTER_HOME) \
-		$(abspath $(PYTHON)) -m dagster dev -w $(LOCAL_DAGSTER_HOME)/workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
+		$(abspath $(PYTHON)) $(abspath tooling/dev.py) -w $(LOCAL_DAGSTER_HOME)/workspace.yaml -h 127.0.0.1 -p $(DEV_PORT)
 
 .PHONY: sample-orders
 sample-orders: venv ## write a sample (slightly dirty) orders CSV to .local_data/samples/orders.csv
