@@ -128,21 +128,25 @@ class Directory:
 
     def session_account(self, token: str) -> Account | None:
         """The session's account while it is in use; idle longer than the timeout: ended."""
-        digest, now = passwords.token_digest(token), self.clock()
-        sessions = store.sessions
+        return self._holder(store.sessions, "last_seen", token, expires=True)
+
+    def _holder(self, table: sa.Table, seen: str, token: str, expires: bool) -> Account | None:
+        """The account holding a session or API token (looked up by digest); notes its use at
+        most once per 1 % of the idle timeout, so a busy client does not write per request."""
+        digest, now, column = passwords.token_digest(token), self.clock(), table.c[seen]
         with self.engine.begin() as conn:
             row = conn.execute(
-                sa.select(store.accounts, sessions.c.last_seen)
-                .join(sessions, sessions.c.account_id == store.accounts.c.id)
-                .where(sessions.c.token_hash == digest)
+                sa.select(store.accounts, column.label("seen"))
+                .join(table, table.c.account_id == store.accounts.c.id)
+                .where(table.c.token_hash == digest)
             ).first()
             if row is None:
                 return None
-            if now - row.last_seen > self.settings.session_idle:
-                conn.execute(sessions.delete().where(sessions.c.token_hash == digest))
+            if expires and now - row.seen > self.settings.session_idle:
+                conn.execute(table.delete().where(table.c.token_hash == digest))
                 return None
-            if now - row.last_seen > self.settings.session_idle / 100:  # a write per minute, not per request
-                conn.execute(sessions.update().where(sessions.c.token_hash == digest).values(last_seen=now))
+            if row.seen is None or now - row.seen > self.settings.session_idle / 100:
+                conn.execute(table.update().where(table.c.token_hash == digest).values({seen: now}))
         return _account(row)
 
     def end_session(self, token: str) -> None:
@@ -174,19 +178,7 @@ class Directory:
             return conn.execute(query).rowcount
 
     def token_account(self, token: str) -> Account | None:
-        tokens, digest = store.tokens, passwords.token_digest(token)
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                sa.select(store.accounts, tokens.c.last_used)
-                .join(tokens, tokens.c.account_id == store.accounts.c.id)
-                .where(tokens.c.token_hash == digest)
-            ).first()
-            if row is None:
-                return None
-            now = self.clock()
-            if row.last_used is None or now - row.last_used > self.settings.session_idle / 100:
-                conn.execute(tokens.update().where(tokens.c.token_hash == digest).values(last_used=now))
-        return _account(row)
+        return self._holder(store.tokens, "last_used", token, expires=False)
 
 
 def _account(row: sa.Row) -> Account:
