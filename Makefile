@@ -82,7 +82,7 @@ migrate: ## run `dagster instance migrate` as the schema owner (after upgrading 
 
 # Backups: both databases (pg_dump -Fc: the instance DB with the run history, and the
 # warehouse DB with schema `orders`, the ledger) and the bucket (a one-shot container of
-# the MinIO image, with MinIO's root credentials) go to one directory. See README, Reliability.
+# the MinIO image, with MinIO's root credentials) go to one directory. See docs/operations.md, Back up and restore.
 .PHONY: backup
 backup: ## back up the instance DB, the warehouse DB and the bucket to .local_data/backups/<UTC time>/ (or BACKUP=dir)
 	@set -eu; dir="$(or $(BACKUP),$(BACKUP_ROOT)/$(BACKUP_STAMP))"; \

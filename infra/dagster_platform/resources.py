@@ -300,6 +300,6 @@ class WarehouseResource(ConfigurableResource):
 # Every asset that does network I/O retries with a linear backoff and jitter, so a
 # restarting MinIO or Postgres costs a few seconds instead of a failed run. The window
 # (3+6+...+24 s = 108 s, +-3 s per retry) outlasts a one-minute outage, and near its end
-# a retry comes every ~20 s, so a file lands soon after the store is back (README,
-# Reliability). A malformed file raises Failure(allow_retries=False): never retried.
+# a retry comes every ~20 s, so a file lands soon after the store is back (docs/operations.md,
+# What heals itself). A malformed file raises Failure(allow_retries=False): never retried.
 NETWORK_RETRY_POLICY = RetryPolicy(max_retries=8, delay=3.0, backoff=Backoff.LINEAR, jitter=Jitter.PLUS_MINUS)

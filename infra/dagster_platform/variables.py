@@ -2,9 +2,9 @@
 not, who reads it, what it means.
 
 ``.env.example``, ``docker-compose.yml`` (its ``${NAME:-default}`` values),
-``dagster.yaml`` (the variables forwarded to run containers) and the README's table must
+``dagster.yaml`` (the variables forwarded to run containers) and docs/configuration.md's table must
 agree with this list: ``tests/unit/test_variables.py`` fails on any drift, and
-``python -m dagster_platform.variables`` prints the README table. ``environment.py`` takes the
+``python -m dagster_platform.variables`` prints that table. ``environment.py`` takes the
 variables the docker deployment requires, and the defaults of the knobs, from here.
 """
 
@@ -309,7 +309,7 @@ def required_by_docker() -> tuple[str, ...]:
 
 
 def markdown_table() -> str:
-    """The README's table of variables."""
+    """docs/configuration.md's table of variables."""
     lines = ["| Variable | Default (`.env.example`) | Used by | Meaning |", "|---|---|---|---|"]
     for v in VARIABLES:
         shown = "random (`make env`)" if v.secret else (f"`{v.default}`" if v.default else "empty")

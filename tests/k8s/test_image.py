@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 # A test-only tag: the test never replaces the image an operator built and pushes.
 TEST_IMAGE = USER_CODE_IMAGE.rsplit(":", 1)[0] + ":k8s-test"
-# The compose user-code image's budget is 600 MB (README.md, "How fast"); the Kubernetes
+# The compose user-code image's budget is 600 MB (benchmarks/RESULTS.md); the Kubernetes
 # build may add the kubernetes client on top of it, pruned (infra/docker/slim-venv.sh).
 BUDGET_MB = 660
 

@@ -109,7 +109,7 @@ def collect_asset_alerts(context: SensorEvaluationContext, state: AlertState, ui
     minimum_interval_seconds=30,  # the freshness daemon evaluates every 30 s
     default_status=DefaultSensorStatus.RUNNING,
     description="One message per failed non-blocking asset check and per asset that breaks its "
-    "freshness policy, to ALERT_WEBHOOK_URL (README, Alerts).",
+    "freshness policy, to ALERT_WEBHOOK_URL (docs/alerts.md).",
 )
 def asset_alerts(context: SensorEvaluationContext, alert_webhook: AlertWebhook) -> SensorResult:
     return alert_tick(context, alert_webhook, collect_asset_alerts)

@@ -96,7 +96,7 @@ def collect_run_failures(context: SensorEvaluationContext, state: AlertState, ui
     name="run_failure_alerts",
     minimum_interval_seconds=10,
     default_status=DefaultSensorStatus.RUNNING,
-    description="One message per failed run of any code location to ALERT_WEBHOOK_URL (README, Alerts).",
+    description="One message per failed run of any code location to ALERT_WEBHOOK_URL (docs/alerts.md).",
 )
 def run_failure_alerts(context: SensorEvaluationContext, alert_webhook: AlertWebhook) -> SensorResult:
     return alert_tick(context, alert_webhook, collect_run_failures)
