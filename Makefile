@@ -76,6 +76,10 @@ K8S_IMAGE ?= dagster-platform/user-code:local-k8s
 image-k8s: ## build the user-code image for Kubernetes, with dagster-k8s (K8S_IMAGE=dagster-platform/user-code:local-k8s)
 	docker build --target location --build-arg LOCATION=orders_and_sales --build-arg USER_CODE_EXTRAS=k8s -t $(K8S_IMAGE) .
 
+.PHONY: pins
+pins: venv ## report the pins of requirements/constraints.txt that are behind their newest release (asks the package index)
+	$(PYTHON) -m tooling.pins
+
 .PHONY: migrate
 migrate: ## run `dagster instance migrate` as the schema owner (after upgrading Dagster; init also does it on every up)
 	$(COMPOSE) run --rm --no-deps init sh /opt/dagster/infra/init/migrate.sh
