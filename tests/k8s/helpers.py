@@ -1,7 +1,7 @@
 """What the Kubernetes checks share: the files under infra/k8s and the pinned versions.
 
-Every check is static: no cluster, no chart rendering (CI reaches neither a cluster nor a
-chart repository; infra/k8s/README.md says what an operator runs on a real cluster).
+No check needs a cluster; the chart is rendered by a real helm from the vendored copy in
+tests/k8s/chart/ (render.py; infra/k8s/README.md says what an operator runs on a cluster).
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
+import jsonschema
 import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S_DIR = ROOT / "infra" / "k8s"
@@ -26,8 +29,10 @@ CHART_SCHEMA_PATH = Path(__file__).parent / "chart" / "values.schema.json"
 KUBERNETES_VERSION = "1.34.0"
 NAMESPACE = "dagster"
 RELEASE = "dagster"  # values.yaml's fixed names (dagster-instance, ...) assume this release
-# values.yaml's code location image: the user-code target built with USER_CODE_EXTRAS=k8s.
+# values.yaml's orders_and_sales image: the location target built with USER_CODE_EXTRAS=k8s.
 USER_CODE_IMAGE = "dagster-platform/user-code:local-k8s"
+# The chart's schema refers to Kubernetes types in this collection (`#/definitions/<type>`).
+K8S_REFERENCE = "https://raw.githubusercontent.com/yannh/kubernetes-json-schema/master/v1.19.0/_definitions.json"
 
 # Files under infra/k8s that are not Kubernetes objects.
 NOT_MANIFESTS = {"values.yaml", "kustomization.yaml"}
@@ -121,3 +126,31 @@ def kubernetes_definitions() -> dict:
 @cache
 def chart_schema() -> dict:
     return json.loads(CHART_SCHEMA_PATH.read_text())
+
+
+def _without_required(schema):
+    """The schema for an override file: the chart's own defaults supply what is required."""
+    if isinstance(schema, dict):
+        return {k: _without_required(v) for k, v in schema.items() if not (k == "required" and isinstance(v, list))}
+    if isinstance(schema, list):
+        return [_without_required(v) for v in schema]
+    return schema
+
+
+@cache
+def _chart_schema_validator() -> jsonschema.Draft202012Validator:
+    shim = {"$defs": kubernetes_definitions()["$defs"], "definitions": kubernetes_definitions()["$defs"]}
+    registry = Registry().with_resource(K8S_REFERENCE, Resource(contents=shim, specification=DRAFT202012))
+    return jsonschema.Draft202012Validator(_without_required(chart_schema()), registry=registry)
+
+
+def chart_schema_errors(chart_values: dict) -> list[str]:
+    """Where `chart_values` breaks the chart's values.schema.json (its Kubernetes types resolved
+    in kubernetes-validate's definitions of the pinned version); [] when it passes."""
+    errors = _chart_schema_validator().iter_errors(chart_values)
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+
+
+def user_deployments() -> dict[str, dict]:
+    """values.yaml's code locations by deployment name (one Deployment + Service each)."""
+    return {d["name"]: d for d in values()["dagster-user-deployments"]["deployments"]}

@@ -7,19 +7,48 @@ show on a cluster, so they are checked here from the files.
 
 from __future__ import annotations
 
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import yaml
 from dagster_platform.environment import DOCKER_VARIABLES
 from dagster_platform.variables import BY_NAME
 
-from .helpers import K8S_DIR, USER_CODE_IMAGE, configmap_keys, objects, pinned, secret_keys, values
+from .helpers import (
+    K8S_DIR,
+    ROOT,
+    USER_CODE_IMAGE,
+    configmap_keys,
+    objects,
+    pinned,
+    secret_keys,
+    user_deployments,
+    values,
+)
 from .run_job import run_pod
 
-CODE_SERVER = values()["dagster-user-deployments"]["deployments"][0]
+CODE_SERVER = user_deployments()["orders-and-sales"]
+PLATFORM = user_deployments()["platform"]
+# The compose code servers each Kubernetes deployment stands for (user_code/scale, the Celery
+# demo, is a compose profile only and has no deployment).
+COMPOSE_SERVICE = {"orders-and-sales": "user-code", "platform": "platform-code"}
+
+
+@cache
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def _components() -> dict[str, dict]:
     """Each long-running process's values section (the run pods are checked on the built Job)."""
     chart = values()
-    return {"webserver": chart["dagsterWebserver"], "daemon": chart["dagsterDaemon"], "code server": CODE_SERVER}
+    return {
+        "webserver": chart["dagsterWebserver"],
+        "daemon": chart["dagsterDaemon"],
+        "code server": CODE_SERVER,
+        "platform code server": PLATFORM,
+    }
 
 
 def _env_names(section: dict) -> set[str]:
@@ -62,8 +91,11 @@ def test_every_process_that_loads_the_instance_can_resolve_its_compute_log_setti
     needed = {v["env"] for v in s3.values() if isinstance(v, dict)} | {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     assert needed == {"S3_BUCKET", "S3_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
     assert s3["prefix"] == "compute-logs"
-    for name, section in _components().items():
-        assert needed <= _env_names(section), name
+    # The platform code server is left out on purpose: it builds the instance from the
+    # daemon's instance ref, which loads the compute log manager lazily, and its sensors
+    # never read or write compute logs (values.yaml: it gets no S3 settings at all).
+    for name in ("webserver", "daemon", "code server"):
+        assert needed <= _env_names(_components()[name]), name
     assert needed <= _run_pod_env_names()
 
 
@@ -73,9 +105,49 @@ def test_pipeline_credentials_stay_out_of_the_webserver_and_daemon():
         assert not pipeline_only & _env_names(_components()[name]), name
 
 
+def test_alert_settings_reach_both_code_servers_and_only_them():
+    """Compose's alert-env goes to both code servers (run_failure_alerts in `platform`,
+    asset_alerts in `orders_and_sales`), never to the webserver, the daemon or run pods."""
+    alert = set(_compose()["x-alert-env"])
+    assert alert == {"ALERT_WEBHOOK_URL", "ALERT_FORMAT", "DAGSTER_UI_URL"}
+    for name in ("code server", "platform code server"):
+        assert alert <= _env_names(_components()[name]), name
+    for name in ("webserver", "daemon"):
+        assert not alert & _env_names(_components()[name]), name
+    assert not alert & _run_pod_env_names()
+    # The webhook URL is a credential (a Slack URL is a token): a Secret, not a ConfigMap.
+    assert "ALERT_WEBHOOK_URL" in secret_keys()["dagster-alert-webhook"]
+    assert not any("ALERT_WEBHOOK_URL" in keys for keys in configmap_keys().values())
+
+
+def test_the_platform_code_server_gets_the_alert_settings_and_nothing_else():
+    """Instance-wide sensors only: no object store, warehouse or pipeline settings or
+    credentials. Its instance (run and event storage) comes from the daemon; the chart
+    injects DAGSTER_PG_PASSWORD."""
+    assert _env_names(PLATFORM) == {"DAGSTER_PG_PASSWORD", "ALERT_WEBHOOK_URL", "ALERT_FORMAT", "DAGSTER_UI_URL"}
+    assert {r["name"] for r in PLATFORM["envSecrets"]} == {"dagster-alert-webhook"}
+    assert {r["name"] for r in PLATFORM["envConfigMaps"]} == {"dagster-alerts"}
+    assert PLATFORM["includeConfigInLaunchedRuns"] == {"enabled": False}
+    # Its own role label: the network policies let it reach Postgres and the webhook only.
+    assert PLATFORM["labels"] == {"dagster-platform/role": "platform-code"}
+
+
 def test_variable_names_are_the_declared_ones():
     names = set().union(*configmap_keys().values(), *secret_keys().values()) - {"postgresql-password"}
     assert names <= set(BY_NAME), f"undeclared in user_code/variables.py: {sorted(names - set(BY_NAME))}"
+
+
+def _module(deployment: dict) -> str:
+    args = deployment["codeServerArgs"]
+    assert args[0] == "-m" and len(args) == 2, f"{deployment['name']}: codeServerArgs is -m <module>"
+    return args[1]
+
+
+def _project_of(module: str) -> Path:
+    """The dg project (user_code/<location>/) whose src/ holds `module`."""
+    relative = Path(*module.split(".")).with_suffix(".py")
+    [project] = [p for p in sorted((ROOT / "user_code").iterdir()) if (p / "src" / relative).is_file()]
+    return project
 
 
 def test_code_server_is_the_compose_user_code_service():
@@ -90,11 +162,46 @@ def test_code_server_is_the_compose_user_code_service():
         *CODE_SERVER["codeServerArgs"],
     ]
     assert command == "dagster code-server start -h 0.0.0.0 -p 4000 -m orders_and_sales.definitions".split()
-    # The user-code image built for Kubernetes (USER_CODE_EXTRAS=k8s; tests/k8s/test_image.py).
+    # The image built for Kubernetes (USER_CODE_EXTRAS=k8s; tests/k8s/test_image.py).
     assert f"{CODE_SERVER['image']['repository']}:{CODE_SERVER['image']['tag']}" == USER_CODE_IMAGE
     assert CODE_SERVER["includeConfigInLaunchedRuns"] == {"enabled": False}
-    [server] = values()["dagsterWebserver"]["workspace"]["servers"]
-    assert server == {"host": CODE_SERVER["name"], "port": CODE_SERVER["port"], "name": "orders_and_sales"}
+
+
+def test_every_deployment_is_a_compose_code_server_with_its_own_image_and_module():
+    """Each user deployment serves one location of the repository: its module exists under
+    user_code/<location>/src, it is the package the compose service builds, the image is that
+    service's repository, and no two deployments share an image, module or port clash."""
+    assert set(user_deployments()) == set(COMPOSE_SERVICE)
+    services = _compose()["services"]
+    for name, deployment in user_deployments().items():
+        module = _module(deployment)
+        project = _project_of(module)
+        service = services[COMPOSE_SERVICE[name]]
+        args = service["build"]["args"]
+        assert args["LOCATION"] == project.name, name
+        assert args.get("PACKAGE", args["LOCATION"]) == module.split(".")[0], name
+        assert service["image"].split(":")[0] == deployment["image"]["repository"], name
+        assert deployment["image"]["tag"] == "local-k8s", name
+    images = [d["image"]["repository"] for d in user_deployments().values()]
+    modules = [_module(d) for d in user_deployments().values()]
+    assert len(set(images)) == len(images) and len(set(modules)) == len(modules)
+
+
+def test_workspace_lists_every_deployment_under_its_compose_location_name():
+    """The chart's workspace (webserver and daemon) = compose workspace.yaml, host by host:
+    each server is a deployment's Service, named as the dg project names its location."""
+    compose_workspace = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    compose_names = {
+        e["grpc_server"]["host"]: e["grpc_server"]["location_name"] for e in compose_workspace["load_from"]
+    }
+    servers = values()["dagsterWebserver"]["workspace"]["servers"]
+    assert [s["host"] for s in servers] == list(user_deployments())
+    for server in servers:
+        deployment = user_deployments()[server["host"]]
+        project = _project_of(_module(deployment))
+        dg = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["dg"]["project"]
+        assert server == {"host": deployment["name"], "port": deployment["port"], "name": dg["code_location_name"]}
+        assert server["name"] == compose_names[COMPOSE_SERVICE[deployment["name"]]]
 
 
 def test_images_and_chart_follow_the_pinned_dagster_version():
