@@ -19,7 +19,6 @@ import http.client
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -351,9 +350,16 @@ def test_run_config_cannot_read_secrets_into_logs(stack: Stack):
     for name, run_id in runs.items():
         wait_run_status(stack, run_id, ("SUCCESS", "FAILURE", "CANCELED"), timeout=240)
         texts = {"event log": json.dumps(stack.graphql(EVENTS, {"id": run_id}))}
-        time.sleep(1)  # compute logs are uploaded when the step ends
-        listed = logs_s3.list_objects_v2(Bucket=bucket, Prefix=f"compute-logs/storage/{run_id}/")
-        for item in listed.get("Contents", []):
+        prefix = f"compute-logs/storage/{run_id}/"
+        # Uploaded when the step ends; a check with no compute logs to read would pass vacuously.
+        objects = wait_for(
+            f"the compute logs of the run for {name} under {prefix}",
+            lambda prefix=prefix: (
+                logs_s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents") or f"nothing under {prefix}"
+            ),
+            timeout=60,
+        )
+        for item in objects:
             body = logs_s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
             texts[item["Key"]] = body.decode(errors="replace")
         for where, text in texts.items():
