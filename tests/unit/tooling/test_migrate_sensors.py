@@ -113,7 +113,7 @@ def upgraded(tmp_path):
         server.stop()
 
 
-def test_the_moved_sensor_keeps_its_cursor_and_status_and_a_second_run_changes_nothing(upgraded):
+def test_the_moved_sensor_keeps_its_cursor_and_status_a_second_run_changes_nothing_and_an_own_cursor_stays(upgraded):
     assert new_state(upgraded, MOVE.new_location, MOVE.sensor)["typeSpecificData"]["lastCursor"] is None
     done = migrate(upgraded, MOVE)
     assert any("cursor copied" in line for line in done), done
@@ -128,8 +128,7 @@ def test_the_moved_sensor_keeps_its_cursor_and_status_and_a_second_run_changes_n
     ]
     assert new_state(upgraded, MOVE.new_location, MOVE.sensor) == new
 
-
-def test_a_cursor_the_new_sensor_already_has_is_not_overwritten(upgraded):
+    # The new sensor ticks on and advances its cursor: running the step again keeps it.
     advanced = '{"positions": {"run_failures": 99}, "pending": []}'
     upgraded.query(
         "mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) { __typename } }",
