@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,17 +17,13 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 from pathlib import Path
 
+from tooling.loopback import free_port
+
 
 def server_binaries() -> Path | None:
     """The newest installed ``/usr/lib/postgresql/<major>/bin`` with initdb, or None."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     return Path(found[-1]).parent if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -45,7 +40,7 @@ def throwaway_postgres(database: str = "orders") -> Iterator[dict]:
     data = folder / "data"
     if as_user:
         shutil.chown(folder, "postgres")
-    port = _free_port()
+    port = free_port()
     run = lambda *args: subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)  # noqa: E731
     try:
         run(str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")

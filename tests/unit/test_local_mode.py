@@ -13,21 +13,16 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tooling.loopback import free_port, webserver_answers
+
 ROOT = Path(__file__).resolve().parents[2]
 START_DEADLINE_S = 180
 STOP_DEADLINE_S = 15  # measured ~6 s on 2 busy cores: dagster dev stops its daemon threads first
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_until(condition: Callable[[], bool], deadline_s: float, what: str, log: Path) -> None:
@@ -36,14 +31,6 @@ def _wait_until(condition: Callable[[], bool], deadline_s: float, what: str, log
         if time.monotonic() > deadline:
             pytest.fail(f"{what} within {deadline_s} s; make dev's output:\n{log.read_text()[-3000:]}")
         time.sleep(0.2)
-
-
-def _answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def _group_gone(pgid: int) -> bool:
@@ -78,7 +65,7 @@ def _ignore_sigint() -> None:
     ],
 )
 def test_make_dev_stops_on_a_signal_and_frees_its_port(tmp_path: Path, stop):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "make-dev.log"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MAKE", "MFLAGS"))}
     with log.open("w") as out:
@@ -92,7 +79,9 @@ def test_make_dev_stops_on_a_signal_and_frees_its_port(tmp_path: Path, stop):
             preexec_fn=_ignore_sigint,
         )
     try:
-        _wait_until(lambda: _answers(port), START_DEADLINE_S, "the UI did not answer", log)
+        _wait_until(
+            lambda: webserver_answers(f"http://127.0.0.1:{port}"), START_DEADLINE_S, "the UI did not answer", log
+        )
         stop(make)
         _wait_until(lambda: make.poll() is not None, STOP_DEADLINE_S, "make dev did not exit", log)
         _wait_until(lambda: _group_gone(make.pid), STOP_DEADLINE_S, "a process of make dev kept running", log)

@@ -12,11 +12,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tooling.loopback import free_port, webserver_answers
 from tooling.migrate_sensors import MOVES, MigrationError, Webserver, main, migrate, new_state, stored_state, selector
 
 MOVE = MOVES[0]
@@ -24,23 +24,9 @@ START_DEADLINE_S = 120
 OLD_CURSOR = '{"positions": {"run_failures": 41}, "pending": []}'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/server_info", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 class WebserverProcess:
     def __init__(self, home: Path, workspace: Path, log: Path):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**os.environ, "DAGSTER_HOME": str(home), "ALERT_WEBHOOK_URL": "http://127.0.0.1:9/alerts"}
@@ -51,7 +37,7 @@ class WebserverProcess:
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + START_DEADLINE_S
-        while not _answers(self.url):
+        while not webserver_answers(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"the webserver did not answer within {START_DEADLINE_S} s:\n{log.read_text()[-3000:]}")
