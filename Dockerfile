@@ -1,6 +1,7 @@
 # Dagster images for the compose stack. One file, two images, each with only what it runs:
-#   dagster    webserver and daemon: dagster + webserver/GraphQL + postgres/docker/aws
-#              integrations; no pandas/pyarrow (the code location never runs there)
+#   dagster    webserver, daemon and the access gateway: dagster + webserver/GraphQL +
+#              postgres/docker/aws integrations + argon2/httpx (the gateway); no
+#              pandas/pyarrow (the code location never runs there)
 #   user-code-base  what every code location's image starts FROM: dagster + integrations +
 #              pandas/pyarrow + the platform library (dagster_platform), no location code
 #   location   one code location (--build-arg LOCATION=<folder of user_code/>): its gRPC
@@ -33,7 +34,7 @@ RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install -q --only-binary=:all: \
         -r /tmp/requirements/dagster.txt -c /tmp/requirements/constraints.txt \
  && sh /usr/local/bin/slim-venv /opt/venv \
- && /opt/venv/bin/python -c "import dagster, dagster_webserver, dagster_graphql, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3; boto3.client('s3', region_name='us-east-1')" \
+ && /opt/venv/bin/python -c "import dagster, dagster_webserver, dagster_graphql, dagster_postgres, dagster_docker, dagster_aws, psycopg2, boto3, argon2, httpx, websockets, uvicorn; boto3.client('s3', region_name='us-east-1')" \
  && rm -rf /root/.cache
 
 FROM builder AS venv-user-code-compose

@@ -36,7 +36,8 @@ $(VENV)/.installed: requirements/*.txt pyproject.toml user_code/*/pyproject.toml
 	python3 infra/env/make_env.py .env.example .env
 
 .PHONY: env
-env: .env ## write .env from .env.example with random secrets, mode 0600 (never overwrites)
+env: ## write .env from .env.example with random secrets, mode 0600; an existing .env only gains the settings it lacks
+	python3 infra/env/make_env.py .env.example .env
 
 # --- Docker stack --------------------------------------------------------------------
 .PHONY: up
@@ -68,6 +69,30 @@ LOCATION_SERVICE_orders_and_sales := user-code
 deploy: ## rebuild one location's image and replace its code server alone (LOCATION=orders_and_sales); the UI picks the new code up
 	@test -d user_code/$(LOCATION) || { echo "no code location user_code/$(LOCATION) (LOCATION=one of: $(notdir $(wildcard user_code/*)))"; exit 2; }
 	$(COMPOSE) --profile scale up -d --build --no-deps --wait $(or $(LOCATION_SERVICE_$(LOCATION)),$(subst _,-,$(LOCATION))-code)
+
+# --- people (docs/security.md): accounts live in Postgres and take effect at once -------
+# Each runs the gateway's command line in its container (`docker compose exec gateway python
+# -m dagster_platform.access ...` is the same without make). A password is read from standard
+# input (`make user NAME=alice ROLE=viewer < file`); on a terminal it is asked for; with none,
+# a new account gets a generated one, printed once.
+ACCESS_CLI = $(COMPOSE) exec $$( [ -t 0 ] || echo -T ) gateway python -m dagster_platform.access
+.PHONY: user
+user: ## create or change an account: NAME=alice ROLE=viewer|launcher|admin [LOCATIONS=a,b (launchers)]; DELETE=1 removes it
+	@test -n "$(NAME)" || { echo "usage: make user NAME=<name> ROLE=viewer|launcher|admin [LOCATIONS=orders_and_sales] | make user NAME=<name> DELETE=1"; exit 2; }
+	@$(ACCESS_CLI) user "$(NAME)" $(if $(ROLE),--role "$(ROLE)") $(if $(LOCATIONS),--locations "$(LOCATIONS)") $(if $(DELETE),--delete)
+
+.PHONY: users
+users: ## list the accounts and their roles
+	@$(ACCESS_CLI) users
+
+.PHONY: token
+token: ## a new API token for NAME=alice, shown once (REVOKE=<id>|all revokes)
+	@test -n "$(NAME)" || { echo "usage: make token NAME=<name> [REVOKE=<id>|all]"; exit 2; }
+	@$(ACCESS_CLI) token "$(NAME)" $(if $(REVOKE),--revoke "$(REVOKE)")
+
+.PHONY: audit
+audit: ## the newest entries of the audit trail (LIMIT=50): logins, refusals, every mutation
+	@$(ACCESS_CLI) audit --limit $(or $(LIMIT),50)
 
 # The Kubernetes deployment's image (infra/k8s/README.md): the user-code target plus
 # dagster-k8s (requirements/user-code-k8s.txt); same stage, code and command as compose's.
@@ -102,7 +127,7 @@ backup: ## back up the instance DB, the warehouse DB and the bucket to .local_da
 restore: ## restore BACKUP=dir (both databases + the bucket; also onto a fresh stack after `make reset`)
 	@test -f "$(BACKUP)/instance.dump" -a -f "$(BACKUP)/warehouse.dump" -a -d "$(BACKUP)/bucket" \
 	  || { echo "usage: make restore BACKUP=.local_data/backups/<UTC time>"; exit 2; }
-	$(COMPOSE) stop webserver daemon user-code
+	$(COMPOSE) stop gateway webserver webserver-readonly daemon user-code platform-code
 	@# init creates the roles, databases and bucket (a fresh stack has none), then both dumps
 	@# replace the databases' contents (owners as dumped) and the bucket's objects come back,
 	@# in single-part uploads: an object's ETag is then its MD5 again, as when it was first

@@ -43,8 +43,14 @@ VARIABLES: tuple[Variable, ...] = (
         "the engine's socket (rootless Docker: `$XDG_RUNTIME_DIR/docker.sock`)",
         example=False,
     ),
-    Variable("DAGSTER_UI_USER", "admin", "proxy", "the UI login (basic auth)"),
-    Variable("DAGSTER_UI_PASSWORD", "change-me-ui-password", "proxy", "the UI password", secret=True),
+    Variable("DAGSTER_UI_USER", "admin", "gateway", "the first admin account, created when no account exists"),
+    Variable(
+        "DAGSTER_UI_PASSWORD",
+        "change-me-ui-password",
+        "gateway",
+        "the first admin's password (only read while no account exists)",
+        secret=True,
+    ),
     Variable(
         "DAGSTER_UI_HOSTS",
         "",
@@ -100,6 +106,13 @@ VARIABLES: tuple[Variable, ...] = (
         "the migration role's password",
         secret=True,
     ),
+    Variable(
+        "ACCESS_DB_USER",
+        "dagster_access",
+        "gateway, init",
+        "the gateway's role: rows of the accounts tables (schema platform_access), INSERT-only on the audit trail",
+    ),
+    Variable("ACCESS_DB_PASSWORD", "change-me-access", "gateway, init", "the gateway role's password", secret=True),
     Variable("WAREHOUSE_DB_HOST", "postgres", "user code, init", "the warehouse: host", required=True),
     Variable("WAREHOUSE_DB_PORT", "5432", "user code, init", "the warehouse: port", required=True),
     Variable(

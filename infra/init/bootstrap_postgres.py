@@ -11,7 +11,11 @@ As the superuser (POSTGRES_USER / POSTGRES_PASSWORD, seen only by postgres and i
 * role WAREHOUSE_DB_USER (login): CONNECT + SELECT only, also on tables created later
   by the superuser (default privileges), and no access to the instance database;
 * role ORDERS_DB_USER (login) owning schema ``orders`` of the warehouse (the orders store,
-  user_code/orders/ledger.py), its search_path there; the reader may read that schema.
+  user_code/orders/ledger.py), its search_path there; the reader may read that schema;
+* role ACCESS_DB_USER (login), the gateway's: CONNECT to the instance database and nothing
+  else here; ``python -m dagster_platform.access init`` (the next step of init) creates
+  schema platform_access as the migration role and grants it rows there, and only INSERT
+  and SELECT on the audit trail.
 
 Passwords are (re)set from the environment on every run, so rotating one in .env and
 re-running init is enough. Passwords are sent as query parameters, never logged.
@@ -129,11 +133,11 @@ def main() -> None:
     superuser = env("POSTGRES_USER", "postgres")
     migrator, dagster_user, dagster_db = env("DAGSTER_PG_MIGRATION_USER"), env("DAGSTER_PG_USER"), env("DAGSTER_PG_DB")
     reader, warehouse_db = env("WAREHOUSE_DB_USER"), env("WAREHOUSE_DB_NAME")
-    orders_writer = env("ORDERS_DB_USER")
-    if len({superuser, migrator, dagster_user, reader, orders_writer}) != 5:
+    orders_writer, gateway = env("ORDERS_DB_USER"), env("ACCESS_DB_USER")
+    if len({superuser, migrator, dagster_user, reader, orders_writer, gateway}) != 6:
         sys.exit(
-            "init: POSTGRES_USER, DAGSTER_PG_MIGRATION_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER and "
-            "ORDERS_DB_USER must be five different roles"
+            "init: POSTGRES_USER, DAGSTER_PG_MIGRATION_USER, DAGSTER_PG_USER, WAREHOUSE_DB_USER, "
+            "ORDERS_DB_USER and ACCESS_DB_USER must be six different roles"
         )
     if dagster_db == warehouse_db:
         sys.exit("init: DAGSTER_PG_DB and WAREHOUSE_DB_NAME must be different databases")
@@ -144,9 +148,11 @@ def main() -> None:
         ensure_role(cur, dagster_user, env("DAGSTER_PG_PASSWORD"))
         ensure_role(cur, reader, env("WAREHOUSE_DB_PASSWORD"))
         ensure_role(cur, orders_writer, env("ORDERS_DB_PASSWORD"))
+        ensure_role(cur, gateway, env("ACCESS_DB_PASSWORD"))
         ensure_database(cur, dagster_db, migrator)
         ensure_database(cur, warehouse_db, superuser)
-        for database, role in ((dagster_db, dagster_user), (warehouse_db, reader), (warehouse_db, orders_writer)):
+        grants = ((dagster_db, dagster_user), (dagster_db, gateway), (warehouse_db, reader), (warehouse_db, orders_writer))
+        for database, role in grants:
             cur.execute(
                 sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), sql.Identifier(role))
             )

@@ -6,7 +6,8 @@
 
 A password comes from standard input (the first line); without one a new account gets a
 generated password, printed once, and an existing account keeps its own. Tokens are printed
-once and stored hashed.
+once and stored hashed. ``init`` runs in the `init` job, in a code location's image, which
+has no argon2: the account modules are imported only by the commands that need them.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import getpass
 import os
 import sys
 
-from dagster_platform.access.accounts import AccountError, Directory
-from dagster_platform.access.audit import AuditTrail
+from typing import TYPE_CHECKING
+
 from dagster_platform.access.database import create_and_grant, engine_from_environment
-from dagster_platform.access.passwords import PasswordPolicyError, generate_password
-from dagster_platform.access.settings import AccessSettings
 from dagster_platform.variables import ConfigurationError, setting
+
+if TYPE_CHECKING:
+    from dagster_platform.access.accounts import Directory
 
 
 def _read_password() -> str | None:
@@ -32,6 +34,9 @@ def _read_password() -> str | None:
 
 
 def _user(directory: Directory, args: argparse.Namespace) -> str:
+    from dagster_platform.access.accounts import AccountError
+    from dagster_platform.access.passwords import generate_password
+
     if args.delete:
         if not directory.delete_account(args.name):
             raise AccountError(f"no account {args.name!r}")
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("users", help="list the accounts")
     audit = commands.add_parser("audit", help="print the newest audit entries")
     audit.add_argument("--limit", type=int, default=50)
-    commands.add_parser("init", help="create the tables and grant the runtime role (migration role)")
+    commands.add_parser("init", help="create the tables and grant the gateway's role (as the migration role)")
     serve = commands.add_parser("serve", help="run the gateway")
     serve.add_argument("--full", required=True, help="URL of the full webserver")
     serve.add_argument("--read-only", required=True, help="URL of the --read-only webserver (viewers)")
@@ -96,13 +101,26 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--trusted-proxy", default="127.0.0.1", help="address(es) whose X-Forwarded-For is believed")
     args = parser.parse_args(argv)
+    if args.command == "init":
+        try:
+            create_and_grant(engine_from_environment(migration=True), setting("ACCESS_DB_USER"))
+        except ConfigurationError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"access tables ready; {setting('ACCESS_DB_USER')} may use them")
+        return 0
+    return _accounts_command(args)
+
+
+def _accounts_command(args: argparse.Namespace) -> int:
+    from dagster_platform.access.accounts import AccountError, Directory
+    from dagster_platform.access.audit import AuditTrail
+    from dagster_platform.access.passwords import PasswordPolicyError
+    from dagster_platform.access.settings import AccessSettings
+
     try:
         if args.command == "serve":
             _serve(args)
-            return 0
-        if args.command == "init":
-            create_and_grant(engine_from_environment(migration=True), setting("DAGSTER_PG_USER"))
-            print("access tables ready")
             return 0
         engine = engine_from_environment()
         directory = Directory(engine, AccessSettings.from_environment())

@@ -242,6 +242,13 @@ def create_app(
             headers={"WWW-Authenticate": 'Bearer realm="dagster"'},
         )
 
+    async def healthz(_request: Request) -> Response:
+        """For the proxy's health check, without a login: 200 only while the full webserver
+        answers (viewers' read-only one is not waited for); says nothing else."""
+        if await gateway.full.answers():
+            return PlainTextResponse("ok\n")
+        return PlainTextResponse("the webserver does not answer\n", 503)
+
     async def audit_page(request: Request) -> Response:
         who = await authenticated(request)
         if isinstance(who, Response):
@@ -313,6 +320,7 @@ def create_app(
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["GET", "POST"]),
         Route("/audit", audit_page, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/{path:path}", proxy, methods=_ALL_METHODS),
         WebSocketRoute("/{path:path}", socket),
     ]

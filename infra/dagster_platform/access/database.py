@@ -1,9 +1,10 @@
-"""Connections for the gateway and the CLI, from the deployment's existing Postgres variables.
+"""Connections for the gateway and the CLI, to the instance database (DAGSTER_PG_*).
 
-The runtime role (DAGSTER_PG_USER, rows only) uses the tables; the migration role
-(DAGSTER_PG_MIGRATION_USER) creates them in ``init`` and grants the runtime role what it
-needs: rows on accounts, sessions, tokens and throttle, but only INSERT and SELECT on the
-audit trail, so the gateway cannot rewrite history.
+The gateway's own role (ACCESS_DB_USER) uses the tables: not Dagster's runtime role, which
+every code server and run container holds, so user code cannot make itself an admin. The
+migration role (DAGSTER_PG_MIGRATION_USER) creates them in ``init`` and grants the gateway
+role what it needs: rows on accounts, sessions, tokens and throttle, but only INSERT and
+SELECT on the audit trail, so the gateway cannot rewrite history.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def engine_from_environment(migration: bool = False) -> sa.Engine:
     user_var, password_var = (
         ("DAGSTER_PG_MIGRATION_USER", "DAGSTER_PG_MIGRATION_PASSWORD")
         if migration
-        else ("DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD")
+        else ("ACCESS_DB_USER", "ACCESS_DB_PASSWORD")
     )
     password = os.environ.get(password_var)
     if not password:
@@ -37,7 +38,7 @@ def engine_from_environment(migration: bool = False) -> sa.Engine:
 
 
 def create_and_grant(engine: sa.Engine, runtime_role: str | None) -> None:
-    """Create the tables (idempotent) and, given the runtime role, grant it its rights."""
+    """Create the tables (idempotent) and, given the gateway's role, grant it its rights."""
     store.create_tables(engine)
     if runtime_role is None:
         return

@@ -41,6 +41,14 @@ class Upstream:
             base_url=self.base_url, transport=transport, timeout=httpx.Timeout(300, connect=10)
         )
 
+    async def answers(self) -> bool:
+        """The webserver is up: its /server_info answers 200 within 5 s."""
+        try:
+            response = await self.client.get("/server_info", timeout=5)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
     async def aclose(self) -> None:
         await self.client.aclose()
 

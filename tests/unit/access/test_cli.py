@@ -17,7 +17,7 @@ from dagster_platform.access.store import create_tables
 def cli_env(orders_db, monkeypatch):
     for name, value in {
         "DAGSTER_PG_HOST": orders_db.host, "DAGSTER_PG_PORT": str(orders_db.port), "DAGSTER_PG_DB": orders_db.database,
-        "DAGSTER_PG_USER": orders_db.username, "DAGSTER_PG_PASSWORD": "trusted-locally",
+        "ACCESS_DB_USER": orders_db.username, "ACCESS_DB_PASSWORD": "trusted-locally",
     }.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     engine = orders_db.get_engine()
