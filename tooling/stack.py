@@ -1,8 +1,9 @@
 """The compose stack as the e2e tests and the benchmarks drive it.
 
 ``Stack`` wraps ``docker compose`` for this project (``compose()``, ``up()``), its GraphQL
-endpoint behind the authenticating proxy (``graphql()``, ``ui_request()``: basic auth with
-DAGSTER_UI_USER / DAGSTER_UI_PASSWORD and the UI's own Origin, as a script would) and the
+endpoint behind the proxy and the gateway (``graphql()``, ``ui_request()``: basic auth as the
+first admin, DAGSTER_UI_USER / DAGSTER_UI_PASSWORD, or another account's token with
+``signed_in()``, and the UI's own Origin, as a script would) and the
 object store with one identity's credentials (``s3()``: the pipelines' by default).
 Shared by tests/e2e/conftest.py (the ``stack`` fixture) and benchmarks/stack.py, so both
 talk to the stack the same way. No pytest import here.
@@ -18,7 +19,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -66,6 +67,8 @@ class Stack:
     """Compose files added to docker-compose.yml in every call (the tests' overrides)."""
     started_by_tests: bool = False
     notes: list[str] = field(default_factory=list)
+    authorization: str | None = None
+    """The Authorization header sent to the UI; None: basic auth as the first admin (.env)."""
 
     @classmethod
     def from_env(cls, files: tuple[str, ...] = ()) -> "Stack":
@@ -150,8 +153,14 @@ class Stack:
 
     # --- UI / GraphQL (through the proxy) -------------------------------------------------
     def auth_header(self) -> str:
+        if self.authorization:
+            return self.authorization
         token = f"{self.env['DAGSTER_UI_USER']}:{self.env['DAGSTER_UI_PASSWORD']}".encode()
         return "Basic " + base64.b64encode(token).decode()
+
+    def signed_in(self, authorization: str) -> "Stack":
+        """The same stack, talked to as another account (``Bearer <token>`` or ``Basic ...``)."""
+        return replace(self, authorization=authorization)
 
     def ui_request(
         self, path: str, data: bytes | None = None, headers: dict | None = None, method: str | None = None

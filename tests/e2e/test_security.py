@@ -196,17 +196,43 @@ def test_graphql_websocket_checks_the_origin(stack: Stack):
     assert send(stack, "GET", "/graphql", {**upgrade, "Origin": UI})[0] == 101
 
 
-def test_the_proxy_keeps_the_password_to_itself(stack: Stack):
+def test_passwords_are_kept_as_argon2id_hashes_and_never_logged(stack: Stack):
+    """The proxy never sees a password (the gateway authenticates); the gateway keeps only an
+    argon2id hash, in its own schema, which Dagster's runtime role cannot read."""
     password = stack.env["DAGSTER_UI_PASSWORD"]
-    info = service_inspect(stack, "proxy")
-    assert info["Config"]["User"] not in ("", "root", "0"), "nginx runs as root"
-    logs = stack.compose("logs", "--no-color", "proxy").stdout
-    assert password not in logs
-    files = stack.compose(
-        "exec", "-T", "proxy", "sh", "-c", "cat /tmp/nginx/htpasswd /tmp/nginx/nginx.conf /proc/1/environ"
-    ).stdout
-    assert password not in files, "the plain UI password is on disk or in nginx's environment"
-    assert "$5$" in files, "no hashed password in /tmp/nginx/htpasswd"
+    assert service_inspect(stack, "proxy")["Config"]["User"] not in ("", "root", "0"), "nginx runs as root"
+    assert service_inspect(stack, "gateway")["Config"]["User"] not in ("", "root", "0"), "the gateway runs as root"
+    assert not {"DAGSTER_UI_PASSWORD", "DAGSTER_UI_USER"} & {
+        item.split("=", 1)[0] for item in service_inspect(stack, "proxy")["Config"]["Env"]
+    }
+    for service in ("proxy", "gateway", "webserver"):
+        assert password not in stack.compose("logs", "--no-color", service).stdout, (
+            f"the password is in {service}'s log"
+        )
+    psql = [
+        "exec",
+        "-T",
+        "postgres",
+        "psql",
+        "-U",
+        stack.env["POSTGRES_USER"],
+        "-d",
+        stack.env["DAGSTER_PG_DB"],
+        "-tAc",
+    ]
+    stored = stack.compose(*psql, "SELECT password_hash FROM platform_access.accounts").stdout
+    assert stored.strip() and all(line.startswith("$argon2id$") for line in stored.split()), stored
+    assert password not in stored
+    # Neither Dagster's runtime role (every code server and run holds it) nor the gateway's
+    # own role may touch what they must not: accounts, and rewriting the audit trail.
+    for role, statement in (
+        (stack.env["DAGSTER_PG_USER"], "SELECT count(*) FROM platform_access.accounts"),
+        (stack.env["ACCESS_DB_USER"], "DELETE FROM platform_access.audit"),
+        (stack.env["ACCESS_DB_USER"], "UPDATE platform_access.audit SET outcome = 'ok'"),
+        (stack.env["ACCESS_DB_USER"], "SELECT count(*) FROM public.runs"),
+    ):
+        denied = stack.compose(*psql, f"SET ROLE {role}; {statement}", check=False)
+        assert denied.returncode != 0 and "permission denied" in denied.stderr, (role, statement, denied.stderr)
 
 
 # --- 3. the socket proxies ----------------------------------------------------------------
@@ -286,6 +312,21 @@ def test_make_env_writes_random_secrets_once(tmp_path: Path):
     before = env_file.read_text()
     again = subprocess.run(["make", "-s", "env"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and env_file.read_text() == before, "make env overwrote .env"
+    # An upgrade: a .env written before a setting existed gains it (a secret: a random value),
+    # and keeps every line it had, edits included.
+    older = "".join(line + "\n" for line in before.splitlines() if not line.startswith("ACCESS_DB_"))
+    older = older.replace("DAGSTER_UI_USER=admin", "DAGSTER_UI_USER=ops")
+    env_file.write_text(older)
+    upgraded = subprocess.run(["make", "-s", "env"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert upgraded.returncode == 0 and "ACCESS_DB_PASSWORD" in upgraded.stdout, upgraded.stdout
+    text = env_file.read_text()
+    assert text.startswith(older)
+    added = dict(
+        line.split("=", 1) for line in text[len(older) :].splitlines() if "=" in line and not line.startswith("#")
+    )
+    assert added.keys() == {"ACCESS_DB_USER", "ACCESS_DB_PASSWORD"}, added
+    assert added["ACCESS_DB_USER"] == example["ACCESS_DB_USER"] and added["ACCESS_DB_PASSWORD"].isalnum()
+    assert added["ACCESS_DB_PASSWORD"] not in upgraded.stdout
 
 
 def test_init_refuses_placeholders_unless_loopback(stack: Stack):

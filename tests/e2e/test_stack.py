@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import subprocess
 import time
 import uuid
 
 import pytest
 
+from .browser import chromium, sign_in
 from .conftest import ARTIFACTS, LOCATION, RUN_LABEL, TIMINGS, UI, Stack
 from tooling.stack import RUN_FIELDS
 from .waits import (
@@ -34,7 +34,10 @@ LONG_RUNNING = (
     "postgres",
     "minio",
     "user-code",
+    "platform-code",
     "webserver",
+    "webserver-readonly",
+    "gateway",
     "daemon",
     "proxy",
     "docker-proxy-web",
@@ -292,52 +295,36 @@ def test_compute_logs_are_in_minio_and_readable_from_the_ui(stack: Stack, partit
 
 
 def test_ui_renders_in_headless_chromium(stack: Stack, request):
-    """The UI through the authenticating proxy, in a real browser logged in as a user is
-    (basic auth). Chromium's URL credentials (http://user:pass@host/) are not enough: the
-    page's own fetch() calls then fail, so playwright answers the auth challenge."""
-    from playwright.sync_api import sync_playwright
-
-    from .conftest import e2e_required
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not browser:
-        message = "no chromium on PATH (Debian: apt-get install -y chromium)"
-        if e2e_required(request.config):
-            pytest.fail(message)
-        pytest.skip(message)
+    """The UI through the proxy and the gateway, in a real browser signed in on the login page
+    as a colleague is; the page's own fetch() and websocket calls then carry the session cookie."""
     wait_location_loaded(stack)
     pages = {  # page -> (screenshot, text the rendered page must contain)
-        f"{UI}/asset-groups": ("asset-graph-global.png", ("Global asset lineage", "orders", "customers", "sales")),
-        f"{UI}/locations/{LOCATION}/asset-groups/orders": (
+        "/asset-groups": ("asset-graph-global.png", ("Global asset lineage", "orders", "customers", "sales")),
+        f"/locations/{LOCATION}/asset-groups/orders": (
             "asset-graph-orders.png",
             ("raw_orders", "cleaned_orders", "orders_summary"),
         ),
     }
-    credentials = {"username": stack.env["DAGSTER_UI_USER"], "password": stack.env["DAGSTER_UI_PASSWORD"]}
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            context = chromium.new_context(http_credentials=credentials, viewport={"width": 1600, "height": 1000})
-            page = context.new_page()
-            for url, (name, expected) in pages.items():
-                screenshot = ARTIFACTS / name
-                screenshot.unlink(missing_ok=True)
-                page.goto(url)
-                missing = []
-                for text in expected:
-                    try:
-                        page.get_by_text(text, exact=False).first.wait_for(timeout=30_000)
-                    except Exception:  # playwright's TimeoutError: report every missing text at once
-                        missing.append(text)
-                html = page.content()
-                screenshot.with_suffix(".html").write_text(html)
-                page.screenshot(path=str(screenshot))
-                assert not missing, f"{url}: {missing} not rendered (DOM saved next to {name})"
-                # nux is disabled in dagster.yaml: no "Join the Dagster community" dialog over the page.
-                assert "Join the Dagster community" not in html
-                assert screenshot.exists() and screenshot.stat().st_size > 10_000, f"no screenshot of {url}"
-        finally:
-            chromium.close()
+    with chromium(request) as browser:
+        page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+        sign_in(page, stack, "/asset-groups")
+        for path, (name, expected) in pages.items():
+            screenshot = ARTIFACTS / name
+            screenshot.unlink(missing_ok=True)
+            page.goto(f"{UI}{path}")
+            missing = []
+            for text in expected:
+                try:
+                    page.get_by_text(text, exact=False).first.wait_for(timeout=30_000)
+                except Exception:  # playwright's TimeoutError: report every missing text at once
+                    missing.append(text)
+            html = page.content()
+            screenshot.with_suffix(".html").write_text(html)
+            page.screenshot(path=str(screenshot))
+            assert not missing, f"{path}: {missing} not rendered (DOM saved next to {name})"
+            # nux is disabled in dagster.yaml: no "Join the Dagster community" dialog over the page.
+            assert "Join the Dagster community" not in html
+            assert screenshot.exists() and screenshot.stat().st_size > 10_000, f"no screenshot of {path}"
 
 
 def test_broken_definitions_show_as_a_failed_location(stack: Stack):
