@@ -43,6 +43,30 @@ VARIABLES: tuple[Variable, ...] = (
         "the engine's socket (rootless Docker: `$XDG_RUNTIME_DIR/docker.sock`)",
         example=False,
     ),
+    Variable(
+        "DAGSTER_UI_TLS",
+        "auto",
+        "proxy",
+        "`auto`: HTTPS unless DAGSTER_BIND_ADDRESS is loopback and no certificate is named; `on`: HTTPS; `off`: HTTP",
+    ),
+    Variable(
+        "DAGSTER_TLS_CERT_FILE",
+        "/dev/null",
+        "compose (proxy)",
+        "host path of the UI's certificate chain (PEM, readable by uid 33); `/dev/null`: a self-signed one",
+    ),
+    Variable(
+        "DAGSTER_TLS_KEY_FILE",
+        "/dev/null",
+        "compose (proxy)",
+        "host path of that certificate's private key (unencrypted PEM, readable by uid 33)",
+    ),
+    Variable(
+        "DAGSTER_ALLOW_PLAIN_HTTP",
+        "0",
+        "proxy",
+        "`1`: DAGSTER_UI_TLS=off may serve beyond loopback (only when TLS ends in front of this host)",
+    ),
     Variable("DAGSTER_UI_USER", "admin", "gateway", "the first admin account, created when no account exists"),
     Variable(
         "DAGSTER_UI_PASSWORD",
