@@ -76,7 +76,15 @@ def _serve(args: argparse.Namespace) -> None:
         bootstrap=bootstrap if bootstrap[1] else None,
         create_tables=False,
     )
-    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, forwarded_allow_ips=args.trusted_proxy)
+    # No access log: nginx in front keeps one, and the audit trail records what matters.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        forwarded_allow_ips=args.trusted_proxy,
+        access_log=False,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
