@@ -56,7 +56,9 @@ def add_missing(env_path: str, example: str) -> int:
         handle.write("\n# Added by `make env`: settings that .env.example gained since this file was written.\n")
         handle.write(text)
     added = [m.group(1) for line in missing if (m := SETTING.match(line))]
-    print(f"{env_path} exists: added {len(added)} new settings ({', '.join(added)}); random values for {names or 'none'}")
+    print(
+        f"{env_path} exists: added {len(added)} new settings ({', '.join(added)}); random values for {names or 'none'}"
+    )
     return 0
 
 

@@ -151,7 +151,12 @@ def main() -> None:
         ensure_role(cur, gateway, env("ACCESS_DB_PASSWORD"))
         ensure_database(cur, dagster_db, migrator)
         ensure_database(cur, warehouse_db, superuser)
-        grants = ((dagster_db, dagster_user), (dagster_db, gateway), (warehouse_db, reader), (warehouse_db, orders_writer))
+        grants = (
+            (dagster_db, dagster_user),
+            (dagster_db, gateway),
+            (warehouse_db, reader),
+            (warehouse_db, orders_writer),
+        )
         for database, role in grants:
             cur.execute(
                 sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database), sql.Identifier(role))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -37,6 +39,7 @@ from dagster_platform.access.tagging import tag_launches
 from dagster_platform.access.throttle import Throttle
 
 COOKIE = "dagster_platform_session"
+TOKEN_AUDIT_INTERVAL = timedelta(minutes=10)
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -72,6 +75,22 @@ class Gateway:
         self.directory = Directory(engine, settings, clock)
         self.throttle = Throttle(engine, settings, clock)
         self.audit = AuditTrail(engine, clock)
+        self.clock = clock
+        # When each token's use was last written to the audit trail: a script polling every
+        # second is recorded on its first request and then every TOKEN_AUDIT_INTERVAL.
+        self._token_audited: dict[tuple[str, str], datetime] = {}
+
+    async def _audit_token_use(self, account: Account, credentials: str, address: str) -> None:
+        key, now = (account.name, hashlib.sha256(credentials.encode()).hexdigest()), self.clock()
+        last = self._token_audited.get(key)
+        if last is not None and now - last < TOKEN_AUDIT_INTERVAL:
+            return
+        if len(self._token_audited) > 10_000:
+            self._token_audited = {}
+        self._token_audited[key] = now
+        await run_in_threadpool(
+            self.audit.record, "token", "ok", account=account.name, role=account.role, address=address, via="token"
+        )
 
     # --- who ----------------------------------------------------------------------------
     async def _throttled(self, account: str | None, address: str, via: str) -> None:
@@ -102,6 +121,7 @@ class Gateway:
             account = await run_in_threadpool(self.directory.token_account, credentials.strip())
             if account is None:
                 raise await self._failed(None, address, "token")
+            await self._audit_token_use(account, credentials.strip(), address)
             return Identity(account, "token", address)
         if scheme.lower() == "basic":
             try:

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from dagster_platform.access import store
-from dagster_platform.access.app import COOKIE
+from dagster_platform.access.app import COOKIE, create_app
 
 from .conftest import ADMIN
+from tooling.loopback import free_port
 
 LAUNCH = "mutation L($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename } }"
 WIPE = 'mutation { wipeAssets(assetPartitionRanges: [{assetKey: {path: ["orders"]}}]) { __typename } }'
@@ -95,6 +96,29 @@ def test_api_token_works_until_revoked(client, directory):
     assert graphql(client, "{ version }", **bearer).json()["upstream"] == "full"
     assert directory.revoke_tokens("lena", token_id) == 1
     assert graphql(client, "{ version }", **bearer).status_code == 401
+
+
+def test_token_use_is_audited_once_per_interval(client, directory, engine, clock):
+    directory.set_account("lena", role="launcher", password=PASSWORD)
+    _, token = directory.create_token("lena")
+    for _ in range(3):  # a polling script: one entry, not three
+        assert graphql(client, "{ version }", Authorization=f"Bearer {token}").status_code == 200
+    clock.advance(minutes=10, seconds=1)
+    assert graphql(client, "{ version }", Authorization=f"Bearer {token}").status_code == 200
+    rows = audit_rows(engine, "token")
+    assert [(r.account, r.via, r.outcome) for r in rows] == [("lena", "token", "ok")] * 2
+
+
+def test_healthz_needs_no_login_and_follows_the_full_webserver(client, app):
+    response = client.get("/healthz")
+    assert (response.status_code, response.text) == (200, "ok\n")
+
+
+def test_healthz_is_503_while_the_webserver_is_down(engine, upstreams, clock, settings):
+    down = f"http://127.0.0.1:{free_port()}"
+    app = create_app(engine, down, upstreams["read_only"], settings, clock, bootstrap=ADMIN)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 503
 
 
 def test_deleting_an_account_ends_its_sessions_and_tokens_at_once(client, directory):
