@@ -42,13 +42,18 @@ def basic(name: str, password: str) -> str:
 
 
 def post_graphql(authorization: str, query: str, variables: dict | None = None) -> tuple[int, dict]:
-    """One GraphQL POST through the proxy: (HTTP status, JSON body)."""
+    """One GraphQL POST through the proxy: (HTTP status, JSON body; a plain-text refusal
+    such as 401's as ``{"text": ...}``)."""
     connection = http.client.HTTPConnection("127.0.0.1", 3000, timeout=60)
     headers = {"Authorization": authorization, "Origin": UI, "Content-Type": "application/json"}
     try:
         connection.request("POST", "/graphql", json.dumps({"query": query, "variables": variables or {}}), headers)
         response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
+        body = response.read().decode(errors="replace")
+        try:
+            return response.status, json.loads(body)
+        except json.JSONDecodeError:
+            return response.status, {"text": body}
     finally:
         connection.close()
 
