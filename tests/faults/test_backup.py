@@ -1,5 +1,6 @@
 """`make backup`, `make reset`, `make restore`: run history, both databases (schema
-`orders` included) and the lake's objects all come back, and ingestion carries on.
+`orders` included, and the accounts of schema `platform_access`) and the lake's objects all
+come back, and ingestion carries on.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def test_i_backup_reset_restore(stack: Stack, tmp_path):
     files.upload(count=2)
     files.wait_landed(120)
     runs, stored = run_ids(stack), objects(stack)
+    make(stack, "user", "NAME=backed-up-viewer", "ROLE=viewer")  # its password is generated
     backup = tmp_path / "backup"
     make(stack, "backup", f"BACKUP={backup}")
     make(stack, "reset")
@@ -34,6 +36,7 @@ def test_i_backup_reset_restore(stack: Stack, tmp_path):
     require(
         not lost_objects, f"restore lost {len(lost_objects)} of {len(stored)} objects, e.g. {sorted(lost_objects)[:3]}"
     )
+    require("backed-up-viewer\tviewer" in make(stack, "users"), "restore lost an account")
     loaded = ledger_files(stack, files.tag)
     require(loaded == 2, f"the orders ledger has {loaded} of the 2 files loaded before the backup")
     files.upload(count=1)
