@@ -39,6 +39,7 @@ def make(stack: Stack, target: str, *args: str, timeout: float = 900) -> str:
     compose = " ".join(["docker compose -p dagster-platform", *stack.env_args])
     result = subprocess.run(
         ["make", "-C", str(ROOT), target, f"COMPOSE={compose}", *args],
+        stdin=subprocess.DEVNULL,  # never a terminal: `make user` would prompt for a password
         capture_output=True,
         text=True,
         timeout=timeout,
