@@ -15,7 +15,8 @@ status comes either from its code (``default_status``, nothing stored) or from a
 started or stopped it (``canReset`` in GraphQL). Pause saves both; resume puts a status that
 came from the code back with ``reset…`` (so a later change of the code's default applies
 again) and a status set by a person back with ``start…`` / ``stop…``. A sensor that was
-stopped stays stopped. Stopping, starting and resetting keep a sensor's cursor.
+stopped stays stopped. Stopping, starting and resetting keep a sensor's cursor. A running
+schedule counts its ticks from the resume: the ticks that fell in the pause are not run.
 
 *The run queue.* Dagster 1.13 has no switch that holds the queue (dagster-io/dagster#3281,
 #16805). The alternatives are instance settings: ``max_concurrent_runs: 0`` or a tag
@@ -209,6 +210,11 @@ def restore(server: Webserver, prior: Instigator, now: Instigator, instigator_id
     if prior.from_code:
         if now.from_code:
             return None
+        if now.kind == "schedule" and prior.status == RUNNING:
+            # Started first so that the reset state counts its ticks from now: stopping
+            # cleared where it was, and a reset alone would replay the ticks since its last
+            # one (or, for one that never ticked, since 1970) as catch-up runs.
+            by_selector(server, "start", now)
         by_selector(server, "reset", now)
         return f"{prior.key}: reset to its code default ({prior.status.lower()} when paused)"
     if now.status == prior.status and not now.from_code:

@@ -1,8 +1,8 @@
 """tooling.maintenance against a real dagster-webserver (SQLite DAGSTER_HOME, no daemon).
 
 Two code locations serve the same small definitions: a sensor running by its code default
-(with a cursor), a sensor whose code says running but that a person stopped, and a schedule
-whose code says stopped but that a person started. Pause must stop all of them and save
+(with a cursor), a sensor whose code says running but that a person stopped, a schedule
+whose code says stopped but that a person started, and a schedule running by its code. Pause must stop all of them and save
 those states; resume must bring back exactly them, the person's choices and the code
 defaults alike, without touching the cursor.
 """
@@ -14,6 +14,7 @@ import json
 import socket
 import stat
 import threading
+import time
 
 import pytest
 
@@ -53,7 +54,12 @@ def nightly():
     return {}
 
 
-defs = dg.Definitions(jobs=[noop_job], sensors=[watch_files, watch_orders], schedules=[nightly])
+@dg.schedule(job=noop_job, cron_schedule="0 3 * * *", default_status=dg.DefaultScheduleStatus.RUNNING)
+def early():
+    return {}
+
+
+defs = dg.Definitions(jobs=[noop_job], sensors=[watch_files, watch_orders], schedules=[nightly, early])
 """
 
 
@@ -68,6 +74,16 @@ def cursor(server: Webserver, location: str) -> str | None:
         {"s": sensor(location, "watch_files")},
     )
     return data["sensorOrError"]["sensorState"]["typeSpecificData"]["lastCursor"]
+
+
+def schedule_start(server: Webserver, location: str, name: str) -> float | None:
+    """Where the schedule counts its ticks from (None: from its last tick)."""
+    data = server.query(
+        "query($s: ScheduleSelector!) { scheduleOrError(scheduleSelector: $s) { ... on Schedule { scheduleState {"
+        " typeSpecificData { ... on ScheduleData { startTimestamp } } } } } }",
+        {"s": {"repositoryLocationName": location, "repositoryName": "__repository__", "scheduleName": name}},
+    )
+    return data["scheduleOrError"]["scheduleState"]["typeSpecificData"]["startTimestamp"]
 
 
 def states(server: Webserver) -> dict[str, tuple[str, bool]]:
@@ -110,6 +126,7 @@ BEFORE = {
     **{f"sensor {name}/watch_files": ("RUNNING", True) for name in LOCATIONS},  # its code's default
     **{f"sensor {name}/watch_orders": ("STOPPED", False) for name in LOCATIONS},  # stopped by a person
     **{f"schedule {name}/nightly": ("RUNNING", False) for name in LOCATIONS},  # started by a person
+    **{f"schedule {name}/early": ("RUNNING", True) for name in LOCATIONS},  # its code's default
 }
 
 
@@ -126,7 +143,7 @@ def test_pause_stops_everything_and_resume_restores_exactly_the_states_before(se
     assert {status for status, _ in states(server).values()} == {STOPPED}, states(server)
     assert saved_states(path) == BEFORE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert done[-1].startswith("paused: 4 stopped, 6 states saved"), done
+    assert done[-1].startswith("paused: 6 stopped, 8 states saved"), done
     first_saved = path.read_text()
 
     # Twice: nothing left to stop, and the states saved by the first pause are kept.
@@ -135,11 +152,14 @@ def test_pause_stops_everything_and_resume_restores_exactly_the_states_before(se
     assert any("already paused since" in line for line in done), done
     assert status(server, path)[0].startswith("paused since")
 
+    resumed_at = time.time()
     done = resume(server, path)
     assert states(server) == BEFORE, states(server)
     assert cursor(server, "alpha") == cursor(server, "beta") == CURSOR
+    # Both schedules count their ticks from the resume: none missed in the pause is replayed.
+    assert all((schedule_start(server, "alpha", name) or 0) >= int(resumed_at) for name in ("early", "nightly"))
     assert not path.exists()
-    assert sum("reset to its code default" in line for line in done) == 2, done
+    assert sum("reset to its code default" in line for line in done) == 4, done
     assert sum("running again (set by hand)" in line for line in done) == 2, done
 
     # Resume with nothing saved: says so, changes nothing, exits 0.
