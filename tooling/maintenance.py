@@ -67,6 +67,10 @@ SENSOR_NOT_FOUND = "... on SensorNotFoundError { message }"
 SCHEDULE_NOT_FOUND = "... on ScheduleNotFoundError { message }"
 
 
+class MaintenanceError(RuntimeError):
+    """The saved states cannot be read, or some could not be restored: the message says what to do."""
+
+
 @dataclass(frozen=True)
 class Instigator:
     """One schedule or sensor and its status; ``from_code``: the status is its code's default."""
@@ -122,7 +126,7 @@ def load(path: Path) -> dict[str, Instigator] | None:
         saved = json.loads(path.read_text())
         states = [Instigator(**item) for item in saved["instigators"]]
     except (ValueError, KeyError, TypeError) as error:
-        raise WebserverError(
+        raise MaintenanceError(
             f"{path} is not a saved-states file of this tool ({error}): restore the states by hand, then delete it"
         ) from error
     return {state.key: state for state in states}
@@ -227,7 +231,7 @@ def restore(server: Webserver, prior: Instigator, now: Instigator, instigator_id
 
 
 def resume(server: Webserver, path: Path = STATE_FILE) -> list[str]:
-    """Restore the saved states; the file goes once all are back. WebserverError when some
+    """Restore the saved states; the file goes once all are back. MaintenanceError when some
     could not be (they stay in the file for the next resume)."""
     saved = load(path)
     if saved is None:
@@ -243,7 +247,7 @@ def resume(server: Webserver, path: Path = STATE_FILE) -> list[str]:
             lines.append(line)
     if missing:
         save(path, missing, paused_at(path))
-        raise WebserverError(
+        raise MaintenanceError(
             f"restored {len(saved) - len(missing)} states; not found now, so not restored: {', '.join(sorted(missing))}"
             f" ({'; '.join(unloaded) or 'no longer in the code'}). They stay in {path}: fix the location and run "
             "`make resume` again, or delete the file to forget them."
@@ -273,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for line in action(Webserver.for_scripts(args.url), args.state):
             print(line)
-    except WebserverError as error:
+    except (WebserverError, MaintenanceError) as error:
         print(f"maintenance {args.action}: {error}", file=sys.stderr)
         return 1
     return 0

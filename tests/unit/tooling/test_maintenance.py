@@ -20,7 +20,7 @@ import pytest
 
 from tooling import maintenance
 from tooling.loopback import DagsterWebserver
-from tooling.maintenance import STOPPED, instigators, main, pause, resume, status
+from tooling.maintenance import STOPPED, MaintenanceError, instigators, main, pause, resume, status
 from tooling.webserver import Webserver, WebserverError
 
 LOCATIONS = ("alpha", "beta")
@@ -167,7 +167,7 @@ def test_pause_stops_everything_and_resume_restores_exactly_the_states_before(se
     assert states(server) == BEFORE
 
 
-def test_a_pause_that_failed_half_way_is_completed_by_the_next_one(server, tmp_path, monkeypatch):
+def test_a_pause_that_failed_half_way_is_completed_and_a_state_not_found_stays_saved(server, tmp_path, monkeypatch):
     path = tmp_path / "paused.json"
     real_stop, calls = maintenance.stop, []
 
@@ -187,8 +187,15 @@ def test_a_pause_that_failed_half_way_is_completed_by_the_next_one(server, tmp_p
     pause(server, path)
     assert {status for status, _ in states(server).values()} == {STOPPED}
     assert saved_states(path) == BEFORE  # the prior states, not the half-paused ones
-    resume(server, path)
+
+    # A saved state whose location is gone at resume: the others come back, it stays saved.
+    saved = json.loads(path.read_text())
+    gone = {**saved["instigators"][0], "location": "gamma"}
+    path.write_text(json.dumps({**saved, "instigators": [*saved["instigators"], gone]}))
+    with pytest.raises(MaintenanceError, match=f"not restored: {gone['kind']} gamma/{gone['name']}"):
+        resume(server, path)
     assert states(server) == BEFORE
+    assert list(saved_states(path)) == [f"{gone['kind']} gamma/{gone['name']}"]
 
 
 def test_the_command_line_and_its_clear_errors(server, tmp_path, capsys):
