@@ -83,7 +83,8 @@ def test_only_the_runs_of_scale_get_the_broker_password(scale: Stack):
         subprocess.run(["docker", "inspect", scale.container_id("daemon")], capture_output=True, text=True).stdout
     )[0]
     assert f"CELERY_BROKER_PASSWORD={password}" in daemon["Config"]["Env"], "the daemon has no broker password"
-    orders, celery = launch_run(scale, "daily_pipeline"), run_fanout(scale, seconds=0)
+    orders = launch_run(scale, "daily_sales_job", tags={"dagster/partition": "2023-06-15"}, assets=["daily_sales"])
+    celery = run_fanout(scale, seconds=0)
     for run_id in (orders, celery):
         wait_run_success(scale, run_id, timeout=180)
     orders_env, celery_env = run_container_env(orders), run_container_env(celery)
