@@ -151,6 +151,21 @@ reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake)
 	docker ps -aq --filter label=$(RUN_LABEL) | xargs -r docker rm -f
 	$(COMPOSE) down -v --remove-orphans
 
+# Maintenance mode (docs/operations.md): every schedule and sensor stopped through the UI's
+# GraphQL API as the .env account (tooling/maintenance.py saves their states first), then the
+# daemon stopped, which holds the run queue (Dagster has no switch for it). Resume starts the
+# daemon alone (--no-deps: the rest of the stack is running, init is not re-run), then
+# restores the saved states. Each step stops make when it fails; running it again completes it.
+.PHONY: pause
+pause: venv ## maintenance mode: stop every schedule and sensor (states saved), then the daemon: queued runs wait
+	$(PYTHON) -m tooling.maintenance pause
+	$(COMPOSE) stop daemon
+
+.PHONY: resume
+resume: venv ## end maintenance mode: start the daemon, then restore every schedule's and sensor's saved state
+	$(COMPOSE) up -d --wait --no-deps daemon
+	$(PYTHON) -m tooling.maintenance resume
+
 # --- tests ---------------------------------------------------------------------------
 .PHONY: test
 test: venv ## unit tests (in parallel, while the images build), then the stack tests (e2e skip without a Docker engine)

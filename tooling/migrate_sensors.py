@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
-from tooling.stack import REPOSITORY, UI, Stack
+from tooling.stack import REPOSITORY, UI
+from tooling.webserver import Webserver, WebserverError
 
 
 @dataclass(frozen=True)
@@ -37,45 +36,6 @@ MOVES = (Move("run_failure_alerts", old_location="orders_and_sales", new_locatio
 STATE_FIELDS = "id name status instigationType typeSpecificData { ... on SensorData { lastCursor } }"
 
 
-class MigrationError(RuntimeError):
-    """The step could not run: the message says why and what to do."""
-
-
-class Webserver(Stack):
-    """The stack's GraphQL client (tooling.stack) aimed at one webserver URL."""
-
-    url: str = UI
-
-    @classmethod
-    def at(cls, url: str, user: str = "", password: str = "") -> "Webserver":
-        server = cls(env={"DAGSTER_UI_USER": user, "DAGSTER_UI_PASSWORD": password}, env_args=[], process_env={})
-        server.url = url.rstrip("/")
-        return server
-
-    def ui_request(self, path, data=None, headers=None, method=None) -> urllib.request.Request:
-        return urllib.request.Request(
-            f"{self.url}{path}",
-            data=data,
-            method=method,
-            headers={"Authorization": self.auth_header(), "Origin": self.url, **(headers or {})},
-        )
-
-    def query(self, query: str, variables: dict | None = None) -> dict:
-        try:
-            return self.graphql(query, variables, timeout=30)
-        except AssertionError as error:
-            if "HTTP 401" in str(error) or "HTTP 403" in str(error):
-                raise MigrationError(
-                    f"the webserver at {self.url} refused the credentials: check DAGSTER_UI_USER / "
-                    f"DAGSTER_UI_PASSWORD in .env ({str(error)[:200]})"
-                ) from error
-            raise MigrationError(f"GraphQL request failed at {self.url}: {error}") from error
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            raise MigrationError(
-                f"cannot reach the webserver at {self.url} ({error}): is the stack up (`make up`, `make ps`)?"
-            ) from error
-
-
 def stored_state(server: Webserver, location: str, sensor: str) -> dict | None:
     """The state stored for `sensor` under `location`'s repository, loadable or not."""
     data = server.query(
@@ -84,14 +44,14 @@ def stored_state(server: Webserver, location: str, sensor: str) -> dict | None:
         {"s": {"repositoryLocationName": location, "repositoryName": REPOSITORY}},
     )["repositoryOrError"]
     if data["__typename"] != "Repository":
-        raise MigrationError(f"location {location!r} is not loaded by the webserver: {data}")
+        raise WebserverError(f"location {location!r} is not loaded by the webserver: {data}")
     states = server.query(
         "query($id: String!) { instigationStatesOrError(repositoryID: $id) { __typename"
         " ... on InstigationStates { results { %s } } ... on PythonError { message } } }" % STATE_FIELDS,
         {"id": f"{data['origin']['id']}::{data['id']}"},  # Dagster's compound id: origin id, selector id
     )["instigationStatesOrError"]
     if states["__typename"] != "InstigationStates":
-        raise MigrationError(f"cannot list the sensor states of {location!r}: {states}")
+        raise WebserverError(f"cannot list the sensor states of {location!r}: {states}")
     found = [s for s in states["results"] if s["name"] == sensor and s["instigationType"] == "SENSOR"]
     return found[0] if found else None
 
@@ -108,7 +68,7 @@ def new_state(server: Webserver, location: str, sensor: str) -> dict:
         {"s": selector(location, sensor)},
     )["sensorOrError"]
     if data["__typename"] != "Sensor":
-        raise MigrationError(
+        raise WebserverError(
             f"sensor {sensor!r} is not served by location {location!r} ({data.get('message')}): "
             "deploy the new layout first"
         )
@@ -117,12 +77,6 @@ def new_state(server: Webserver, location: str, sensor: str) -> dict:
 
 def cursor_of(state: dict) -> str | None:
     return (state.get("typeSpecificData") or {}).get("lastCursor")
-
-
-def mutate(server: Webserver, query: str, variables: dict, field: str) -> None:
-    result = server.query(query, variables)[field]
-    if result["__typename"] not in ("Sensor", "StopSensorMutationResult"):
-        raise MigrationError(f"{field} failed: {result}")
 
 
 def migrate(server: Webserver, move: Move) -> list[str]:
@@ -135,32 +89,32 @@ def migrate(server: Webserver, move: Move) -> list[str]:
     done = []
     old_cursor, new_cursor = cursor_of(old), cursor_of(new)
     if old_cursor is not None and new_cursor is None:
-        mutate(
-            server,
+        server.mutate(
             "mutation($s: SensorSelector!, $c: String) { setSensorCursor(sensorSelector: $s, cursor: $c) {"
             " __typename ... on PythonError { message } ... on UnauthorizedError { message } } }",
             {"s": selector(move.new_location, move.sensor), "c": old_cursor},
             "setSensorCursor",
+            ok=("Sensor",),
         )
         done.append(f"{name}: cursor copied ({len(old_cursor)} characters)")
     elif old_cursor is not None and new_cursor != old_cursor:
         done.append(f"{name}: the new sensor already has its own cursor, left as it is (old cursor not copied)")
     if old["status"] == "RUNNING":
         if new["status"] != "RUNNING":
-            mutate(
-                server,
+            server.mutate(
                 "mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {"
                 " __typename ... on PythonError { message } ... on UnauthorizedError { message } } }",
                 {"s": selector(move.new_location, move.sensor)},
                 "startSensor",
+                ok=("Sensor",),
             )
             done.append(f"{name}: new sensor started (the old one was running)")
-        mutate(
-            server,
+        server.mutate(
             "mutation($id: String!) { stopSensor(id: $id) {"
             " __typename ... on PythonError { message } ... on UnauthorizedError { message } } }",
             {"id": old["id"]},
             "stopSensor",
+            ok=("StopSensorMutationResult",),
         )
         done.append(f"{name}: old state under {move.old_location!r} stopped")
     return done or [f"{name}: already migrated, nothing to do"]
@@ -170,13 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=UI, help=f"the webserver (default {UI}, the stack's login proxy)")
     args = parser.parse_args(argv)
-    env = Stack.from_env().env
-    server = Webserver.at(args.url, env.get("DAGSTER_UI_USER", ""), env.get("DAGSTER_UI_PASSWORD", ""))
+    server = Webserver.for_scripts(args.url)
     try:
         for move in MOVES:
             for line in migrate(server, move):
                 print(line)
-    except MigrationError as error:
+    except WebserverError as error:
         print(f"migrate-sensors: {error}", file=sys.stderr)
         return 1
     return 0

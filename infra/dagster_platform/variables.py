@@ -282,14 +282,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "CELERY_BROKER_PASSWORD",
         "change-me-celery-broker",
-        "celery-broker, celery-worker, daemon (forwards), runs",
+        "celery-broker, celery-worker, daemon (forwards), runs of `scale`",
         "password of the Redis broker of the `scale` profile; the broker refuses to start without one",
         secret=True,
     ),
     Variable(
         "CELERY_BROKER_HOST",
         "celery-broker",
-        "celery-worker, daemon (forwards), runs",
+        "celery-worker, daemon (forwards), runs of `scale`",
         "where workers and Celery runs find the broker (another machine's address for a remote worker)",
     ),
     Variable(

@@ -6,6 +6,7 @@ workers, read from dagster-celery's own engine events and from the hosts the ste
 into their data (which the fan-in step read back from MinIO). Then the throughput of the
 same burst with 1 and with 2 workers, and a worker killed mid-run: its step is delivered
 again to the other one (acks_late + visibility timeout) and the run still succeeds.
+The broker's password reaches the runs of `scale` only, not those of orders_and_sales.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 
 import pytest
 
-from .conftest import ARTIFACTS, TIMINGS, Stack
+from .conftest import ARTIFACTS, RUN_LABEL, TIMINGS, Stack
 from tooling.scale import (
     BROKER,
     CODE,
@@ -57,6 +58,44 @@ def scale(stack: Stack):
 
 def run_fanout(stack: Stack, seconds: float) -> str:
     return launch_run(stack, JOB, fanout_config(seconds), location=LOCATION)
+
+
+def run_container_env(run_id: str) -> dict[str, str]:
+    """The environment of the run's own container (the DockerRunLauncher's labels)."""
+    found = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label={RUN_LABEL}", "--filter", f"label=dagster/run_id={run_id}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert len(found) == 1, f"run {run_id}: expected one run container, found {found}"
+    info = json.loads(subprocess.run(["docker", "inspect", found[0]], capture_output=True, text=True).stdout)[0]
+    return dict(item.split("=", 1) for item in info["Config"]["Env"])
+
+
+def test_only_the_runs_of_scale_get_the_broker_password(scale: Stack):
+    """The daemon holds the broker's variables and forwards them by name to the runs of
+    `scale` alone (its code server's container context), not to orders_and_sales' runs; the
+    run record keeps the names, never the password."""
+    broker = {"CELERY_BROKER_HOST", "CELERY_BROKER_PASSWORD"}
+    password = scale.env["CELERY_BROKER_PASSWORD"]
+    daemon = json.loads(
+        subprocess.run(["docker", "inspect", scale.container_id("daemon")], capture_output=True, text=True).stdout
+    )[0]
+    assert f"CELERY_BROKER_PASSWORD={password}" in daemon["Config"]["Env"], "the daemon has no broker password"
+    orders = launch_run(scale, "daily_sales_job", tags={"dagster/partition": "2023-06-15"}, assets=["daily_sales"])
+    celery = run_fanout(scale, seconds=0)
+    for run_id in (orders, celery):
+        wait_run_success(scale, run_id, timeout=180)
+    orders_env, celery_env = run_container_env(orders), run_container_env(celery)
+    assert not broker & set(orders_env), f"an orders_and_sales run got {sorted(broker & set(orders_env))}"
+    assert "DAGSTER_PG_PASSWORD" in orders_env, sorted(orders_env)  # the forwarded ones still arrive
+    assert celery_env["CELERY_BROKER_PASSWORD"] == password
+    assert celery_env["CELERY_BROKER_HOST"] == scale.env.get("CELERY_BROKER_HOST", "celery-broker")
+    sql = f"SELECT run_body FROM runs WHERE run_id = '{celery}'"
+    superuser, database = scale.env.get("POSTGRES_USER") or "postgres", scale.env["DAGSTER_PG_DB"]
+    stored = scale.compose("exec", "-T", "postgres", "psql", "-U", superuser, "-d", database, "-tAc", sql).stdout
+    assert "CELERY_BROKER_PASSWORD" in stored and password not in stored, "the run record holds the password"
 
 
 def test_broker_and_workers_are_hardened_and_the_broker_is_not_published(scale: Stack):

@@ -70,7 +70,7 @@ def run_failure(stack: Stack, run_id: str) -> str:
         """query($id: ID!) { logsForRun(runId: $id, limit: 200) { __typename
              ... on EventConnection { events { __typename
                ... on MessageEvent { message level }
-               ... on ExecutionStepFailureEvent { error { message } } } } }""",
+               ... on ExecutionStepFailureEvent { error { message } } } } } }""",
         {"id": run_id},
     )
     events = data["logsForRun"].get("events", [])

@@ -7,49 +7,18 @@ is started and given a cursor through GraphQL. The webserver restarts on the new
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tooling.loopback import free_port, webserver_answers
-from tooling.migrate_sensors import MOVES, MigrationError, Webserver, main, migrate, new_state, stored_state, selector
+from tooling.loopback import DagsterWebserver
+from tooling.migrate_sensors import MOVES, main, migrate, new_state, stored_state, selector
+from tooling.webserver import Webserver, WebserverError
 
 MOVE = MOVES[0]
-START_DEADLINE_S = 120
 OLD_CURSOR = '{"positions": {"run_failures": 41}, "pending": []}'
-
-
-class WebserverProcess:
-    def __init__(self, home: Path, workspace: Path, log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        env = {**os.environ, "DAGSTER_HOME": str(home), "ALERT_WEBHOOK_URL": "http://127.0.0.1:9/alerts"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "dagster_webserver", "-h", "127.0.0.1", "-p", str(self.port), "-w", str(workspace)],
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + START_DEADLINE_S
-        while not webserver_answers(self.url):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"the webserver did not answer within {START_DEADLINE_S} s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+ALERTS_OFF = {"ALERT_WEBHOOK_URL": "http://127.0.0.1:9/alerts"}  # platform_ops loads with a webhook set
 
 
 def _workspace(path: Path, *entries: str) -> Path:
@@ -68,7 +37,7 @@ def upgraded(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     old = _workspace(tmp_path / "old.yaml", _module("platform_ops.definitions", MOVE.old_location))
-    server = WebserverProcess(home, old, tmp_path / "old.log")
+    server = DagsterWebserver(home, old, tmp_path / "old.log", ALERTS_OFF)
     try:
         client = Webserver.at(server.url)
         client.query(
@@ -92,7 +61,7 @@ def upgraded(tmp_path):
         f"  - python_file:\n      relative_path: {stand_in}\n      location_name: {MOVE.old_location}\n",
         _module("platform_ops.definitions", MOVE.new_location),
     )
-    server = WebserverProcess(home, new, tmp_path / "new.log")
+    server = DagsterWebserver(home, new, tmp_path / "new.log", ALERTS_OFF)
     try:
         yield Webserver.at(server.url)
     finally:
@@ -129,7 +98,7 @@ def test_an_unreachable_webserver_is_a_clear_error(capsys):
     with socket.socket() as sock:  # a port nothing listens on: bound, never listening
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        with pytest.raises(MigrationError, match="cannot reach the webserver"):
+        with pytest.raises(WebserverError, match="cannot reach the webserver"):
             migrate(Webserver.at(url), MOVE)
         assert main(["--url", url]) == 1
     assert "cannot reach the webserver" in capsys.readouterr().err
