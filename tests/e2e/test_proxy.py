@@ -424,19 +424,19 @@ def test_bad_tls_settings_stop_the_proxy_naming_what_to_fix(sandbox: Sandbox, tm
     unreadable = tmp_path / "unreadable.key"
     unreadable.write_bytes(key.read_bytes())
     unreadable.chmod(0o600)  # owned by the test's user, not the proxy's group
-    cases = {
-        "DAGSTER_TLS_CERT_FILE is set but DAGSTER_TLS_KEY_FILE is not": {"cert": cert},
-        "DAGSTER_TLS_KEY_FILE is set but DAGSTER_TLS_CERT_FILE is not": {"key": key},
-        "DAGSTER_TLS_KEY_FILE is not the key of DAGSTER_TLS_CERT_FILE": {"cert": other_cert, "key": key},
-        "DAGSTER_TLS_KEY_FILE: the proxy (uid 33) cannot read it": {"cert": cert, "key": unreadable},
-        "DAGSTER_TLS_CERT_FILE names no file on the host": {"cert": tmp_path / "missing" / "x.crt", "key": key},
-        "DAGSTER_UI_TLS must be auto, on or off": {"env": {**BEYOND, "DAGSTER_UI_TLS": "yes"}},
-        "DAGSTER_UI_TLS=off, yet DAGSTER_TLS_CERT_FILE names a certificate": {
-            "env": {**LOOPBACK, "DAGSTER_UI_TLS": "off"},
-            "cert": cert,
-            "key": key,
-        },
-    }
-    for expected, settings in cases.items():
-        message = sandbox.refused(**{"env": BEYOND, **settings})
+    named = {"env": BEYOND}
+    cases: list[tuple[str, dict]] = [
+        ("DAGSTER_TLS_CERT_FILE is set but DAGSTER_TLS_KEY_FILE is not", {**named, "cert": cert}),
+        ("DAGSTER_TLS_KEY_FILE is set but DAGSTER_TLS_CERT_FILE is not", {**named, "key": key}),
+        ("DAGSTER_TLS_KEY_FILE is not the key of DAGSTER_TLS_CERT_FILE", {**named, "cert": other_cert, "key": key}),
+        ("DAGSTER_TLS_KEY_FILE: the proxy (uid 33) cannot read it", {**named, "cert": cert, "key": unreadable}),
+        ("DAGSTER_TLS_CERT_FILE names no file on the host", {**named, "cert": tmp_path / "missing.crt", "key": key}),
+        ("DAGSTER_UI_TLS must be auto, on or off", {"env": {**BEYOND, "DAGSTER_UI_TLS": "yes"}}),
+        (
+            "DAGSTER_UI_TLS=off, yet DAGSTER_TLS_CERT_FILE names a certificate",
+            {"env": {**LOOPBACK, "DAGSTER_UI_TLS": "off"}, "cert": cert, "key": key},
+        ),
+    ]
+    for expected, settings in cases:
+        message = sandbox.refused(**settings)
         assert expected in message, (expected, message)
