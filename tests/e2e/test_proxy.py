@@ -30,17 +30,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from .session import require_docker
-from tooling.stack import Stack
+from tooling.stack import ROOT, Stack
 
 pytestmark = pytest.mark.e2e
 
 STAND_IN_IMAGE = "python:3.11-slim-bookworm"
+COMPOSE_PROXY = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["proxy"]
+DEFAULTED = re.compile(r"\$\{([A-Z][A-Z0-9_]*):-([^}]*)\}")  # ${NAME:-default}
 ECHO_GATEWAY = """
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,8 +147,10 @@ class Proxy:
         return result.stdout + result.stderr
 
     def health_check(self) -> subprocess.CompletedProcess:
-        """The health check compose runs in the container (docker-compose.yml)."""
-        return docker("exec", self.container, "bash", "/usr/local/bin/http-ok", "8081", "/healthz", check=False)
+        """The health check compose runs in the container."""
+        kind, *command = COMPOSE_PROXY["healthcheck"]["test"]
+        assert kind == "CMD", COMPOSE_PROXY["healthcheck"]
+        return docker("exec", self.container, *command, check=False)
 
     def wait_until_serving(self, timeout: float = 60) -> Proxy:
         """Until nginx answers HTTP on the port (on an HTTPS port too: 301 or 400). An open
@@ -198,19 +203,26 @@ class Sandbox:
     def proxy_args(
         self, env: dict[str, str], cert: Path | None = None, key: Path | None = None, volume: str | None = None
     ) -> tuple[str, list[str]]:
-        """`docker run` arguments as compose's proxy service has them: hardened, read-only
-        root with a /tmp tmpfs, cert and key mounted read-only (/dev/null when not named),
-        the volume of the self-signed certificate; :8080 on a free loopback port."""
+        """`docker run` arguments from docker-compose.yml's proxy service: its hardening,
+        read-only root and tmpfs, its mounts (cert and key as DAGSTER_TLS_CERT_FILE /
+        DAGSTER_TLS_KEY_FILE would give them, the certificate volume: ``volume`` or a new
+        one), ``env`` (only variables compose passes it); :8080 on a free loopback port."""
+        unknown = set(env) - set(COMPOSE_PROXY["environment"])
+        assert not unknown, f"docker-compose.yml does not pass {unknown} to the proxy"
         name = f"{self.name}-proxy-{len(self.containers)}"
         self.containers.append(name)
-        args = [
-            "--name", name, "--network", self.name, "--read-only", "--tmpfs", "/tmp:size=64m",
-            "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true", "-p", "127.0.0.1::8080",
-            "-v", f"{cert or '/dev/null'}:/etc/dagster-tls/cert.pem:ro",
-            "-v", f"{key or '/dev/null'}:/etc/dagster-tls/key.pem:ro",
-        ]  # fmt: skip
-        if volume:
-            args += ["-v", f"{volume}:/var/lib/dagster-proxy/tls"]
+        args = ["--name", name, "--network", self.name, "-p", "127.0.0.1::8080"]
+        if COMPOSE_PROXY.get("read_only"):
+            args.append("--read-only")
+        for option in ("tmpfs", "cap_drop", "security_opt"):
+            for value in COMPOSE_PROXY.get(option, []):
+                args += [f"--{option.replace('_', '-')}", value]
+        files = {"DAGSTER_TLS_CERT_FILE": cert, "DAGSTER_TLS_KEY_FILE": key}
+        for mount in COMPOSE_PROXY["volumes"]:
+            source, target = DEFAULTED.sub(lambda m: str(files[m[1]] or m[2]), mount).split(":", 1)
+            if not source.startswith("/"):  # a named volume: this test's own
+                source = volume or self.volume()
+            args += ["-v", f"{source}:{target}"]
         for variable, value in env.items():
             args += ["-e", f"{variable}={value}"]
         return name, [*args, self.image]
