@@ -418,6 +418,13 @@ def test_the_certificate_named_in_env_is_served(sandbox: Sandbox, tmp_path: Path
     assert "strict-transport-security" in response.headers
 
 
+def test_tls_on_serves_https_on_loopback_too(sandbox: Sandbox):
+    proxy = sandbox.proxy(env={**LOOPBACK, "DAGSTER_UI_TLS": "on"})
+    handshake(proxy.port, served_certificate(proxy.port), "localhost")
+    assert request(proxy.port, "GET", "/", tls=True).echoed()["headers"]["X-Forwarded-Proto"] == "https"
+    assert request(proxy.port, "GET", "/").status == 301
+
+
 # --- 4. plain HTTP beyond loopback, bad settings --------------------------------------------
 def test_plain_http_beyond_loopback_only_with_the_opt_out(sandbox: Sandbox):
     plain = {**BEYOND, "DAGSTER_UI_TLS": "off"}
