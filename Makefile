@@ -151,20 +151,23 @@ reset: ## DESTROY everything: containers, volumes (instance DB, warehouse, lake)
 	docker ps -aq --filter label=$(RUN_LABEL) | xargs -r docker rm -f
 	$(COMPOSE) down -v --remove-orphans
 
-# Maintenance mode (docs/operations.md): every schedule and sensor stopped through the UI's
-# GraphQL API as the .env account (tooling/maintenance.py saves their states first), then the
-# daemon stopped, which holds the run queue (Dagster has no switch for it). Resume starts the
-# daemon alone (--no-deps: the rest of the stack is running, init is not re-run), then
-# restores the saved states. Each step stops make when it fails; running it again completes it.
+# Maintenance mode (docs/operations.md): the daemon stopped, which holds the run queue
+# (Dagster has no switch for it), then every schedule and sensor stopped through the UI's
+# GraphQL API as the .env account (tooling/maintenance.py saves their states first). In that
+# order, and the reverse on resume, so no sensor tick in flight writes a state back. `status`
+# first: an unreachable UI or a wrong password changes nothing. The daemon is started alone
+# (--no-deps: the rest of the stack is running, init is not re-run). Each step stops make
+# when it fails; running the target again completes it.
 .PHONY: pause
-pause: venv ## maintenance mode: stop every schedule and sensor (states saved), then the daemon: queued runs wait
-	$(PYTHON) -m tooling.maintenance pause
+pause: venv ## maintenance mode: stop the daemon (queued runs wait), then every schedule and sensor (states saved)
+	$(PYTHON) -m tooling.maintenance status >/dev/null
 	$(COMPOSE) stop daemon
+	$(PYTHON) -m tooling.maintenance pause
 
 .PHONY: resume
-resume: venv ## end maintenance mode: start the daemon, then restore every schedule's and sensor's saved state
-	$(COMPOSE) up -d --wait --no-deps daemon
+resume: venv ## end maintenance mode: restore every schedule's and sensor's saved state, then start the daemon
 	$(PYTHON) -m tooling.maintenance resume
+	$(COMPOSE) up -d --wait --no-deps daemon
 
 # --- tests ---------------------------------------------------------------------------
 .PHONY: test

@@ -22,11 +22,13 @@ schedule counts its ticks from the resume: the ticks that fell in the pause are 
 #16805). The alternatives are instance settings: ``max_concurrent_runs: 0`` or a tag
 concurrency limit of 0 in dagster.yaml, which need the webserver and the daemon restarted
 and dagster.yaml edited, and concurrency pools, which hold only steps assigned to a pool.
-So ``make pause`` stops the ``daemon`` service once schedules and sensors are stopped: runs
-then stay queued (the UI still queues new ones) and runs already in their own containers
-finish; backfills, run monitoring and retries wait too. ``make resume`` starts the daemon
-first, then restores the states. This module does the GraphQL part; the Makefile stops and
-starts the daemon around it.
+So the hold is the ``daemon`` service stopped: runs stay queued (the UI still queues new
+ones) and runs already in their own containers finish; backfills, run monitoring and
+retries wait too. The Makefile stops it BEFORE this module stops the schedules and sensors
+(``make pause``) and starts it AFTER the states are restored (``make resume``): a sensor
+tick in flight writes its sensor's state back when it ends, so a sensor stopped during the
+tick ran again afterwards (seen on the stack: ``file_sensor``, ticking every 3 s, back to
+running after ``stopSensor``). With the daemon stopped no other process writes those states.
 
 *Saved states* go to ``.local_data/maintenance/paused.json`` (mode 0600, directory 0700), the
 operator's side of the stack like ``make backup``'s folder: they must outlive this process
