@@ -84,6 +84,13 @@ pins: venv ## report the pins of requirements/constraints.txt that are behind th
 migrate: ## run `dagster instance migrate` as the schema owner (after upgrading Dagster; init also does it on every up)
 	$(COMPOSE) run --rm --no-deps init sh /opt/dagster/infra/init/migrate.sh
 
+# A sensor's state (running or not, cursor) belongs to its location's name: after an upgrade
+# that moved sensors to another location (MOVES in tooling/migrate_sensors.py), this carries
+# their state over through the webserver's GraphQL API. Idempotent. docs/operations.md.
+.PHONY: migrate-sensors
+migrate-sensors: venv ## after an upgrade that moved sensors between locations: carry their cursor and status over (UI_URL=another webserver)
+	$(PYTHON) -m tooling.migrate_sensors$(if $(UI_URL), --url '$(UI_URL)')
+
 # Backups: both databases (pg_dump -Fc: the instance DB with the run history, and the
 # warehouse DB with schema `orders`, the ledger) and the bucket (a one-shot container of
 # the MinIO image, with MinIO's root credentials) go to one directory. See docs/operations.md, Back up and restore.
