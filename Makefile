@@ -69,12 +69,15 @@ deploy: ## rebuild one location's image and replace its code server alone (LOCAT
 	@test -d user_code/$(LOCATION) || { echo "no code location user_code/$(LOCATION) (LOCATION=one of: $(notdir $(wildcard user_code/*)))"; exit 2; }
 	$(COMPOSE) --profile scale up -d --build --no-deps --wait $(or $(LOCATION_SERVICE_$(LOCATION)),$(subst _,-,$(LOCATION))-code)
 
-# The Kubernetes deployment's image (infra/k8s/README.md): the user-code target plus
-# dagster-k8s (requirements/user-code-k8s.txt); same stage, code and command as compose's.
-K8S_IMAGE ?= dagster-platform/user-code:local-k8s
+# The Kubernetes deployment's images (infra/k8s/README.md): one per user deployment of the
+# Helm values, each the compose image's `location` stage, code and command, tagged K8S_TAG.
+# orders_and_sales adds dagster-k8s (requirements/user-code-k8s.txt): its runs are Kubernetes
+# Jobs of its image; platform launches no runs and is built as compose builds it.
+K8S_TAG ?= local-k8s
 .PHONY: image-k8s
-image-k8s: ## build the user-code image for Kubernetes, with dagster-k8s (K8S_IMAGE=dagster-platform/user-code:local-k8s)
-	docker build --target location --build-arg LOCATION=orders_and_sales --build-arg USER_CODE_EXTRAS=k8s -t $(K8S_IMAGE) .
+image-k8s: ## build the images of the Kubernetes deployment: orders_and_sales (with dagster-k8s) and platform, tagged :local-k8s (K8S_TAG=)
+	docker build --target location --build-arg LOCATION=orders_and_sales --build-arg USER_CODE_EXTRAS=k8s -t dagster-platform/user-code:$(K8S_TAG) .
+	docker build --target location --build-arg LOCATION=platform --build-arg PACKAGE=platform_ops -t dagster-platform/platform:$(K8S_TAG) .
 
 .PHONY: pins
 pins: venv ## report the pins of requirements/constraints.txt that are behind their newest release (asks the package index)
