@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from .checkout import COMMAND_TIMEOUT, copy_checkout
+from tooling.checkout import COMMAND_TIMEOUT, copy_checkout
 from .conftest import TIMINGS
 from .waits import launch_run, location_entry, wait_for, wait_run_success
 from tooling.stack import ROOT, Stack, UP_TIMEOUT
