@@ -94,12 +94,15 @@ token: ## a new API token for NAME=alice, shown once (REVOKE=<id>|all revokes)
 audit: ## the newest entries of the audit trail (LIMIT=50): logins, refusals, every mutation
 	@$(ACCESS_CLI) audit --limit $(or $(LIMIT),50)
 
-# The Kubernetes deployment's image (infra/k8s/README.md): the user-code target plus
-# dagster-k8s (requirements/user-code-k8s.txt); same stage, code and command as compose's.
-K8S_IMAGE ?= dagster-platform/user-code:local-k8s
+# The Kubernetes deployment's images (infra/k8s/README.md): one per user deployment of the
+# Helm values, each the compose image's `location` stage, code and command, tagged K8S_TAG.
+# orders_and_sales adds dagster-k8s (requirements/user-code-k8s.txt): its runs are Kubernetes
+# Jobs of its image; platform launches no runs and is built as compose builds it.
+K8S_TAG ?= local-k8s
 .PHONY: image-k8s
-image-k8s: ## build the user-code image for Kubernetes, with dagster-k8s (K8S_IMAGE=dagster-platform/user-code:local-k8s)
-	docker build --target location --build-arg LOCATION=orders_and_sales --build-arg USER_CODE_EXTRAS=k8s -t $(K8S_IMAGE) .
+image-k8s: ## build the images of the Kubernetes deployment: orders_and_sales (with dagster-k8s) and platform, tagged :local-k8s (K8S_TAG=)
+	docker build --target location --build-arg LOCATION=orders_and_sales --build-arg USER_CODE_EXTRAS=k8s -t dagster-platform/user-code:$(K8S_TAG) .
+	docker build --target location --build-arg LOCATION=platform --build-arg PACKAGE=platform_ops -t dagster-platform/platform:$(K8S_TAG) .
 
 .PHONY: pins
 pins: venv ## report the pins of requirements/constraints.txt that are behind their newest release (asks the package index)
@@ -108,6 +111,13 @@ pins: venv ## report the pins of requirements/constraints.txt that are behind th
 .PHONY: migrate
 migrate: ## run `dagster instance migrate` as the schema owner (after upgrading Dagster; init also does it on every up)
 	$(COMPOSE) run --rm --no-deps init sh /opt/dagster/infra/init/migrate.sh
+
+# A sensor's state (running or not, cursor) belongs to its location's name: after an upgrade
+# that moved sensors to another location (MOVES in tooling/migrate_sensors.py), this carries
+# their state over through the webserver's GraphQL API. Idempotent. docs/operations.md.
+.PHONY: migrate-sensors
+migrate-sensors: venv ## after an upgrade that moved sensors between locations: carry their cursor and status over (UI_URL=another webserver)
+	$(PYTHON) -m tooling.migrate_sensors$(if $(UI_URL), --url '$(UI_URL)')
 
 # Backups: both databases (pg_dump -Fc: the instance DB with the run history, and the
 # warehouse DB with schema `orders`, the ledger) and the bucket (a one-shot container of

@@ -157,6 +157,26 @@ def readme_figures(r: dict) -> str:
             ("User-code image", f"{f['user_code_image_mb']:.0f} MB", "≤ 600 MB", f["user_code_image_mb"] <= 600),
             ("Warm `up` to a healthy UI", f"{f['warm_up_s']:.1f} s", "≤ 20 s", f["warm_up_s"] <= 20),
         ]
+    d = r.get("redeploy")
+    if d and d.get("command_to_loaded_s"):
+        rows.append(
+            (
+                f"`make deploy LOCATION={d['location']}` → new code loaded in the UI",
+                f"{d['command_to_loaded_s']:.0f} s, {d['failed_runs_during']} failed runs",
+                "≤ 60 s, 0 failed runs",
+                d["command_to_loaded_s"] <= 60 and d["failed_runs_during"] == 0,
+            )
+        )
+    n = r.get("scaffold_to_success")
+    if n and n.get("first_success_s"):
+        rows.append(
+            (
+                "`make new-location` → deployed → first SUCCESS of its example asset",
+                f"{n['first_success_s']:.0f} s",
+                "≤ 300 s",
+                n["first_success_s"] <= 300,
+            )
+        )
     c = r.get("celery")
     if c and c.get("steps_per_min"):
         (one, two), (w1, w2) = c["steps_per_min"], c["workers"]
@@ -306,6 +326,20 @@ def render(r: dict) -> str:
         lines.append(
             f"| Celery burst: {c['steps']} steps of `celery_fanout` ({c['step_wait_s']:g} s wait each) (steps/min) | "
             f"{two:.0f} with {w2} workers | {one:.0f} with {w1} worker | {ratio(two, one)} | more with more workers |"
+        )
+    d = r.get("redeploy")
+    if d and d.get("command_to_loaded_s"):
+        lines.append(
+            f"| `make deploy LOCATION={d['location']}`, command → new code loaded in the UI, warm build cache (s) | "
+            f"{d['command_to_loaded_s']:.1f} | make returned after {d['make_returned_s']:.1f} | "
+            f"{d['failed_runs_during']} failed runs | ≤ 60 s, 0 failed runs |"
+        )
+    n = r.get("scaffold_to_success")
+    if n and n.get("first_success_s"):
+        lines.append(
+            f"| `make new-location` → `up --build` → first SUCCESS of the example asset (s) | {n['first_success_s']:.1f} | "
+            f"scaffold {n['scaffold_s']:.1f}, deployed at {n['deployed_s']:.1f} | "
+            f"{n['files_created']} files created, {len(n['files_edited_by_scaffold'])} edited by the scaffold, none by hand | ≤ 300 s |"
         )
     b = r.get("backfill")
     if b and b.get("single_run_s"):

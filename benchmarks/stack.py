@@ -34,6 +34,8 @@ import yaml
 
 from tooling.stack import LOCATION, PROJECT, UI, Stack, launch_run
 
+from . import locations
+
 RUN_TIMEOUT = 300
 RUN_FIELDS = "runId status jobName creationTime startTime endTime tags { key value }"
 YEAR = [str(dt.date(2023, 1, 1) + dt.timedelta(days=i)) for i in range(365)]
@@ -576,6 +578,12 @@ def run(
             ("backfill", "backfill", lambda: backfill(stack, per_partition_runs)),
             ("burst", "burst", lambda: burst(stack)),
             ("celery", "celery", lambda: celery_burst(stack)),
+            ("redeploy", "redeploy", lambda: locations.redeploy(stack, lambda run: wait_runs_done(stack, [run]))),
+            (
+                "scaffold",
+                "scaffold_to_success",
+                lambda: locations.scaffold_to_success(stack, lambda run: wait_runs_done(stack, [run])),
+            ),
         ):
             if name in skip:
                 continue
@@ -611,7 +619,7 @@ def run(
     return results
 
 
-FIGURES = ("footprint", "sensor", "overhead", "backfill", "burst", "celery")
+FIGURES = ("footprint", "sensor", "overhead", "backfill", "burst", "celery", "redeploy", "scaffold")
 
 
 def main(argv: list[str] | None = None) -> None:

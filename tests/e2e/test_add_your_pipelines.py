@@ -21,42 +21,21 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from tooling.checkout import COMMAND_TIMEOUT, copy_checkout
 from .conftest import TIMINGS
-from .waits import launch_run, wait_for, wait_run_success
+from .waits import launch_run, location_entry, wait_for, wait_run_success
 from tooling.stack import ROOT, Stack, UP_TIMEOUT
 
 pytestmark = pytest.mark.e2e
 
 GUIDE = ROOT / "docs" / "add-your-pipelines.md"
 NAME = "inventory"  # the guide's example name
-COMMAND_TIMEOUT = UP_TIMEOUT + 600
 
 
 def guide_blocks() -> list[str]:
     """The guide's ```bash blocks, in order."""
     tokens = MarkdownIt("commonmark").parse(GUIDE.read_text())
     return [t.content for t in tokens if t.type == "fence" and t.info.strip() == "bash"]
-
-
-def copy_checkout(target: Path) -> None:
-    """The working tree's files (tracked and untracked, not ignored), plus .env."""
-    listed = (
-        subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for relative in filter(None, listed):
-        source = ROOT / relative
-        if source.is_file():
-            (target / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / relative)
-    env = ROOT / ".env" if (ROOT / ".env").exists() else ROOT / ".env.example"
-    shutil.copy2(env, target / ".env")
 
 
 def venv_on_top_of_ours(target: Path) -> None:
@@ -115,12 +94,6 @@ def run_block(block: str, cwd: Path, stack: Stack) -> float:
     return time.monotonic() - started
 
 
-def location_status(stack: Stack, name: str) -> dict:
-    data = stack.graphql("""{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus
-        locationOrLoadError { __typename ... on PythonError { message } } } } } }""")
-    return {e["name"]: e for e in data["workspaceOrError"]["locationEntries"]}.get(name) or {}
-
-
 def test_the_guide_scaffolds_deploys_and_runs_a_location(stack: Stack, copy: Path):
     blocks = guide_blocks()
     assert len(blocks) >= 4, f"{GUIDE}: expected the scaffold, test, up and deploy blocks, found {blocks}"
@@ -133,8 +106,8 @@ def test_the_guide_scaffolds_deploys_and_runs_a_location(stack: Stack, copy: Pat
     ).stdout, "the checkout itself was modified"
 
     def loaded():
-        entry = location_status(stack, NAME)
-        error = entry.get("locationOrLoadError") or {}
+        entry = location_entry(stack, NAME)
+        error = entry["locationOrLoadError"] or {}
         return entry if error.get("__typename") == "RepositoryLocation" else f"{entry}"
 
     wait_for(f"location {NAME} to load", loaded, timeout=180)

@@ -31,7 +31,8 @@ def wait_for(description: str, probe, timeout: float = 120, interval: float = 2)
     pytest.fail(f"timed out after {timeout:.0f}s waiting for {description}; last seen: {last!r}")
 
 
-def location_entry(stack: Stack) -> dict:
+def location_entry(stack: Stack, name: str = LOCATION) -> dict:
+    """The workspace entry of the code location ``name``: load status, and its load error or repositories."""
     data = stack.graphql("""{
       workspaceOrError { __typename ... on Workspace { locationEntries {
         name loadStatus
@@ -39,8 +40,8 @@ def location_entry(stack: Stack) -> dict:
           ... on PythonError { message causes { message } }
           ... on RepositoryLocation { repositories { name } } } } } } }""")
     entries = {e["name"]: e for e in data["workspaceOrError"]["locationEntries"]}
-    assert LOCATION in entries, f"no code location {LOCATION}: {sorted(entries)}"
-    return entries[LOCATION]
+    assert name in entries, f"no code location {name}: {sorted(entries)}"
+    return entries[name]
 
 
 def wait_location_loaded(stack: Stack, timeout: float = 120) -> dict:
