@@ -10,14 +10,13 @@ stack's images were just built.
 from __future__ import annotations
 
 import hashlib
-import shlex
 import subprocess
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from tooling.checkout import COMMAND_TIMEOUT, add_probe_asset, compose_command, copy_checkout, make, probe_description
+from tooling.checkout import COMMAND_TIMEOUT, add_probe_asset, copy_checkout, probe_description
 from tooling.stack import ROOT, Stack, launch_run
 
 DEPLOYED = "platform"  # the location redeployed
@@ -69,12 +68,12 @@ def redeploy(stack: Stack, wait_run) -> dict:
         add_probe_asset(copy, token)
         run_id = launch_run(stack, "__ASSET_JOB", assets=["raw_customers"], tags={"benchmark": "redeploy"})
         started = time.monotonic()
-        make(stack, copy, "deploy", f"LOCATION={DEPLOYED}")
+        stack.make("deploy", f"LOCATION={DEPLOYED}", cwd=copy)
         make_s = time.monotonic() - started
         loaded_s = make_s + poll("the new platform code in the UI", lambda: probe_description(stack) == token)
         log(f"make deploy LOCATION={DEPLOYED}: returned after {make_s:.1f}s, new code loaded after {loaded_s:.1f}s")
     started = time.monotonic()
-    make(stack, ROOT, "deploy", f"LOCATION={DEPLOYED}")
+    stack.make("deploy", f"LOCATION={DEPLOYED}", cwd=ROOT)
     back_s = time.monotonic() - started
     back_s += poll("the checkout's platform code in the UI", lambda: probe_description(stack) is None)
     wait_run(run_id)
@@ -106,11 +105,11 @@ def scaffold_to_success(stack: Stack, wait_run) -> dict:
         before = digests(copy)
         try:
             started = time.monotonic()
-            make(stack, copy, "new-location", f"NAME={NEW_LOCATION}")
+            stack.make("new-location", f"NAME={NEW_LOCATION}", cwd=copy)
             scaffold_s = time.monotonic() - started
             after = digests(copy)
             compose = subprocess.run(
-                [*shlex.split(compose_command(stack)), "up", "-d", "--build", "--wait"],
+                [*stack.compose_command(), "up", "-d", "--build", "--wait"],
                 cwd=copy,
                 env=stack.process_env,
                 capture_output=True,

@@ -4,12 +4,11 @@ running stack: same compose project, same .env. Shared by the e2e tests and the 
 
 from __future__ import annotations
 
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
-from tooling.stack import PROJECT, ROOT, UP_TIMEOUT, Stack
+from tooling.stack import ROOT, UP_TIMEOUT, Stack
 
 COMMAND_TIMEOUT = UP_TIMEOUT + 600
 
@@ -33,32 +32,6 @@ def copy_checkout(target: Path) -> None:
             shutil.copy2(source, target / relative)
     env = ROOT / ".env" if (ROOT / ".env").exists() else ROOT / ".env.example"
     shutil.copy2(env, target / ".env")
-
-
-def compose_command(stack: Stack) -> str:
-    """The Makefile's COMPOSE for ``stack``: its project, its extra compose files (the e2e
-    session's overrides) and env file, so a `make` target recreates a service exactly as
-    the stack was brought up (e.g. with the e2e alert receiver's webhook URL)."""
-    command = ["docker", "compose", "-p", PROJECT, "-f", "docker-compose.yml"]
-    for extra in stack.files:
-        command += ["-f", extra]
-    return shlex.join([*command, *stack.env_args])
-
-
-def make(stack: Stack, cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    """``make <args>`` in ``cwd`` against ``stack``; fails with its output."""
-    result = subprocess.run(
-        ["make", *args, f"COMPOSE={compose_command(stack)}"],
-        cwd=cwd,
-        env=stack.process_env,
-        text=True,
-        capture_output=True,
-        timeout=COMMAND_TIMEOUT,
-    )
-    assert result.returncode == 0, (
-        f"`make {' '.join(args)}` in {cwd} exited {result.returncode}:\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-    )
-    return result
 
 
 # A visible code change for a deploy of `platform`: one new asset, `deploy_probe`.

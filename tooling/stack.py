@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import time
@@ -87,13 +88,19 @@ class Stack:
         return bool(self.compose("ps", "-q", "webserver", check=False).stdout.strip())
 
     # --- compose -----------------------------------------------------------------------
-    def compose(
-        self, *args: str, files: tuple[str, ...] = (), check: bool = True, timeout: float = 900, capture: bool = True
-    ) -> subprocess.CompletedProcess:
+    def compose_command(self, files: tuple[str, ...] = ()) -> list[str]:
+        """`docker compose` as this stack is driven: its project, its extra compose files (the
+        e2e session's overrides) and env file; also the Makefile's COMPOSE in :meth:`make`, so a
+        target recreates a service exactly as the stack was brought up."""
         command = ["docker", "compose", "-p", PROJECT, "-f", "docker-compose.yml"]
         for extra in (*self.files, *files):
             command += ["-f", extra]
-        command += [*self.env_args, *args]
+        return [*command, *self.env_args]
+
+    def compose(
+        self, *args: str, files: tuple[str, ...] = (), check: bool = True, timeout: float = 900, capture: bool = True
+    ) -> subprocess.CompletedProcess:
+        command = [*self.compose_command(files), *args]
         result = subprocess.run(
             command,
             cwd=ROOT,
@@ -105,6 +112,26 @@ class Stack:
         if check and result.returncode != 0:
             raise AssertionError(f"`{' '.join(command)}` exited {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
+
+    def make(self, *args: str, cwd: Path = ROOT, stdin: str = "", timeout: float = UP_TIMEOUT + 600) -> str:
+        """``make <args>`` in ``cwd`` (the checkout, or a copy of it) against this stack, as the
+        docs tell a user to run it; ``stdin`` is what a user would type (never the terminal).
+        Its output, stdout then stderr; fails with the output when make fails."""
+        result = subprocess.run(
+            ["make", *args, f"COMPOSE={shlex.join(self.compose_command())}"],
+            cwd=cwd,
+            env=self.process_env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+        if result.returncode != 0:
+            raise AssertionError(
+                f"`make {' '.join(args)}` in {cwd} exited {result.returncode}:\n"
+                f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
+            )
+        return result.stdout + result.stderr
 
     def up(self, *services: str, files: tuple[str, ...] = (), build: bool = False, no_deps: bool = False) -> float:
         started = time.monotonic()

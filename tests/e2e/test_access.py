@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import subprocess
 import uuid
 
 import pytest
@@ -22,19 +21,12 @@ from dagster_graphql import DagsterGraphQLClient
 from websockets.sync.client import connect
 
 from .browser import chromium, sign_in
-from .conftest import LOCATION, ROOT, UI, Stack
+from .conftest import LOCATION, UI, Stack
 from .waits import REPOSITORY, wait_run_success
 
 pytestmark = pytest.mark.e2e
 
 PARTITION = "2024-01-02"
-
-
-def make(*args: str, stdin: str = "") -> str:
-    """A make target as the docs give it (from the checkout, plain `docker compose`)."""
-    done = subprocess.run(["make", "-s", *args], cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"make {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 def basic(name: str, password: str) -> str:
@@ -65,14 +57,14 @@ def people(stack: Stack):
     suffix = uuid.uuid4().hex[:6]
     viewer, launcher = f"e2e-viewer-{suffix}", f"e2e-launcher-{suffix}"
     viewer_password = f"viewer-password-{suffix}"
-    created = make("user", f"NAME={viewer}", "ROLE=viewer", stdin=viewer_password + "\n")
+    created = stack.make("user", f"NAME={viewer}", "ROLE=viewer", stdin=viewer_password + "\n")
     assert f"{viewer}: viewer" in created and "password (shown once)" not in created, created
-    created = make("user", f"NAME={launcher}", "ROLE=launcher", f"LOCATIONS={LOCATION}")
+    created = stack.make("user", f"NAME={launcher}", "ROLE=launcher", f"LOCATIONS={LOCATION}")
     assert f"{launcher}: launcher in {LOCATION}" in created and "password (shown once): " in created, created
-    token = make("token", f"NAME={launcher}").strip().splitlines()[-1]
+    token = stack.make("token", f"NAME={launcher}").strip().splitlines()[-1]
     yield {"viewer": (viewer, basic(viewer, viewer_password)), "launcher": (launcher, f"Bearer {token}")}
     for name in (viewer, launcher):
-        subprocess.run(["make", "-s", "user", f"NAME={name}", "DELETE=1"], cwd=ROOT, capture_output=True, timeout=120)
+        stack.make("user", f"NAME={name}", "DELETE=1")
 
 
 def launch_mutation() -> tuple[str, dict]:
@@ -112,7 +104,7 @@ def test_a_viewer_sees_everything_and_changes_nothing(stack: Stack, people):
         replies = [json.loads(socket.recv(timeout=30)) for _ in range(2)]
     refusal = next(r for r in replies if r.get("id") == "1")
     assert refusal["type"] == "error" and "launcher" in refusal["payload"]["message"], replies
-    audit = make("audit", "LIMIT=200")
+    audit = stack.make("audit", "LIMIT=200")
     refused = [line for line in audit.splitlines() if name in line and "refused" in line]
     assert any("launchRun" in line for line in refused) and any("websocket" in line for line in refused), audit
 
@@ -140,22 +132,22 @@ def test_a_launcher_launches_with_a_token_and_the_run_says_who(stack: Stack, peo
         {"s": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": "file_sensor"}},
     )
     assert status == 403 and "admin" in body["errors"][0]["message"], (status, body)
-    audit = make("audit", "LIMIT=200")
+    audit = stack.make("audit", "LIMIT=200")
     assert any(name in line and "allowed" in line and "launch" in line for line in audit.splitlines()), audit
 
 
 def test_deleting_an_account_ends_its_token_at_once(stack: Stack):
     name = f"e2e-leaver-{uuid.uuid4().hex[:6]}"
-    make("user", f"NAME={name}", "ROLE=launcher")
-    authorization = "Bearer " + make("token", f"NAME={name}").strip().splitlines()[-1]
+    stack.make("user", f"NAME={name}", "ROLE=launcher")
+    authorization = "Bearer " + stack.make("token", f"NAME={name}").strip().splitlines()[-1]
     assert post_graphql(authorization, "{ version }")[0] == 200
-    assert f"deleted {name}" in make("user", f"NAME={name}", "DELETE=1")
+    assert f"deleted {name}" in stack.make("user", f"NAME={name}", "DELETE=1")
     assert post_graphql(authorization, "{ version }")[0] == 401
 
 
 def test_five_wrong_passwords_lock_that_account_from_that_address(stack: Stack):
     name, password = f"e2e-guessed-{uuid.uuid4().hex[:6]}", "the-right-password-0123"
-    make("user", f"NAME={name}", "ROLE=viewer", stdin=password + "\n")
+    stack.make("user", f"NAME={name}", "ROLE=viewer", stdin=password + "\n")
     try:
         statuses = [post_graphql(basic(name, f"wrong-{i}"), "{ version }")[0] for i in range(5)]
         assert statuses == [401] * 5, statuses
@@ -166,10 +158,10 @@ def test_five_wrong_passwords_lock_that_account_from_that_address(stack: Stack):
         connection.close()
         # The lock-out is this account's from this address: the admin still gets in.
         assert stack.graphql("{ version }")["version"]
-        audit = make("audit", "LIMIT=50")
+        audit = stack.make("audit", "LIMIT=50")
         assert any(name in line and "throttled" in line for line in audit.splitlines()), audit
     finally:
-        make("user", f"NAME={name}", "DELETE=1")
+        stack.make("user", f"NAME={name}", "DELETE=1")
 
 
 def test_signing_in_and_out_in_a_browser(stack: Stack, request):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tooling.checkout import PLATFORM_DEFS, PROBE_ASSET, add_probe_asset, copy_checkout, make, probe_description
+from tooling.checkout import PLATFORM_DEFS, PROBE_ASSET, add_probe_asset, copy_checkout, probe_description
 from .conftest import TIMINGS
 from .test_orders_ingestion import orders_csv, upload
 from .waits import (
@@ -107,7 +107,7 @@ def copy(stack: Stack, tmp_path_factory):
         yield target
     finally:
         try:
-            make(stack, ROOT, "deploy", f"LOCATION={DEPLOYED}")
+            stack.make("deploy", f"LOCATION={DEPLOYED}", cwd=ROOT)
 
             def restored():
                 error = location_entry(stack, DEPLOYED)["locationOrLoadError"] or {}
@@ -127,7 +127,7 @@ def test_a_deploy_replaces_only_its_location_and_the_ui_shows_the_new_code(stack
     before = containers(stack, (*UNTOUCHED, SERVICE))
 
     started = time.monotonic()
-    make(stack, copy, "deploy", f"LOCATION={DEPLOYED}")
+    stack.make("deploy", f"LOCATION={DEPLOYED}", cwd=copy)
     returned = time.monotonic() - started
 
     def new_code():
@@ -168,7 +168,7 @@ def test_a_deploy_that_fails_to_import_shows_its_error_and_the_others_keep_worki
         f'raise RuntimeError("deliberately broken {token}")\n'
     )
     before = containers(stack, UNTOUCHED)
-    make(stack, copy, "deploy", f"LOCATION={DEPLOYED}")  # the image builds: it imports definitions.py only
+    stack.make("deploy", f"LOCATION={DEPLOYED}", cwd=copy)  # the image builds: it imports definitions.py only
 
     def failed():
         entry = location_entry(stack, DEPLOYED)

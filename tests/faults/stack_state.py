@@ -3,12 +3,9 @@ module also runs alone: `pytest tests/faults/test_backup.py`)."""
 
 from __future__ import annotations
 
-import subprocess
 
 from e2e.waits import wait_location_loaded
-from tooling.stack import ROOT, Stack
-
-from .harm import require
+from tooling.stack import Stack
 
 
 def run_ids(stack: Stack) -> set[str]:
@@ -31,22 +28,3 @@ def objects(stack: Stack) -> set[str]:
 def back_up(stack: Stack) -> None:
     stack.wait_for_webserver()
     wait_location_loaded(stack, timeout=120)
-
-
-def make(stack: Stack, target: str, *args: str, timeout: float = 900) -> str:
-    """A Makefile target against the test's compose project (same -p and env file); its
-    output, stdout then stderr (compose v1 reports what it does on stderr)."""
-    compose = " ".join(["docker compose -p dagster-platform", *stack.env_args])
-    result = subprocess.run(
-        ["make", "-C", str(ROOT), target, f"COMPOSE={compose}", *args],
-        stdin=subprocess.DEVNULL,  # never a terminal: `make user` would prompt for a password
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=stack.process_env,
-    )
-    require(
-        result.returncode == 0,
-        f"make {target} exited {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}",
-    )
-    return result.stdout + result.stderr

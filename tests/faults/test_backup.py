@@ -12,7 +12,7 @@ from tooling.stack import Stack
 
 from .harm import Files, ledger_files, require
 from .recovery import Stopwatch, record
-from .stack_state import back_up, make, objects, run_ids
+from .stack_state import back_up, objects, run_ids
 
 pytestmark = pytest.mark.faults
 
@@ -23,12 +23,12 @@ def test_i_backup_reset_restore(stack: Stack, tmp_path):
     files.upload(count=2)
     files.wait_landed(120)
     runs, stored = run_ids(stack), objects(stack)
-    make(stack, "user", "NAME=backed-up-viewer", "ROLE=viewer")  # its password is generated
+    stack.make("user", "NAME=backed-up-viewer", "ROLE=viewer")  # its password is generated
     backup = tmp_path / "backup"
-    make(stack, "backup", f"BACKUP={backup}")
-    make(stack, "reset")
+    stack.make("backup", f"BACKUP={backup}")
+    stack.make("reset")
     clock = Stopwatch()
-    make(stack, "restore", f"BACKUP={backup}")
+    stack.make("restore", f"BACKUP={backup}")
     back_up(stack)
     seconds = clock()
     lost_runs, lost_objects = runs - run_ids(stack), stored - objects(stack)
@@ -36,7 +36,7 @@ def test_i_backup_reset_restore(stack: Stack, tmp_path):
     require(
         not lost_objects, f"restore lost {len(lost_objects)} of {len(stored)} objects, e.g. {sorted(lost_objects)[:3]}"
     )
-    require("backed-up-viewer\tviewer" in make(stack, "users"), "restore lost an account")
+    require("backed-up-viewer\tviewer" in stack.make("users"), "restore lost an account")
     loaded = ledger_files(stack, files.tag)
     require(loaded == 2, f"the orders ledger has {loaded} of the 2 files loaded before the backup")
     files.upload(count=1)

@@ -29,7 +29,7 @@ from e2e.waits import launch_run, wait_for, wait_run_success
 
 from .harm import Files, docker, ledger_files, psql, require
 from .recovery import ARTIFACTS, Stopwatch, record
-from .stack_state import back_up, busy_runs, make
+from .stack_state import back_up, busy_runs
 
 pytestmark = pytest.mark.faults
 
@@ -174,7 +174,7 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
     old_tag = f"upgrade-from-{PREVIOUS}"
     old = dataclasses.replace(stack, process_env={**stack.process_env, "IMAGE_TAG": old_tag})
     # A fresh stack of the previous release, on empty volumes.
-    make(stack, "reset")
+    stack.make("reset")
     build_seconds = build_previous_images(stack, old_tag, tmp_path)
     phase = Stopwatch()
     old.up()
@@ -196,7 +196,7 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
 
     # The upgrade as an operator does it: current pins, `make up` (build, recreate, init migrates).
     clock = Stopwatch()
-    output = make(stack, "up")
+    output = stack.make("up")
     back_up(stack)
     seconds = clock()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
