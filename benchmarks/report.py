@@ -48,6 +48,16 @@ def phases_row(first: str, figures: dict, keys: tuple[str, str, str], note: str)
     return f"| … p50 phases: {first} / → started / → SUCCESS (s) | {values} | {note} | | |"
 
 
+def keep_unmeasured(key: str, figure):
+    """A figure measured alone (``--only``): its parts that this run did not measure (left at
+    their 0 placeholder, e.g. the cold build of a warm ``--only footprint``) keep their values
+    from results.json instead of being written as 0."""
+    previous = json.loads(RESULTS_JSON.read_text()).get(key) if RESULTS_JSON.exists() else None
+    if not isinstance(figure, dict) or not isinstance(previous, dict):
+        return figure
+    return {**previous, **{part: value for part, value in figure.items() if value != 0}}
+
+
 def write(results: dict) -> None:
     """Merge ``results`` into results.json (figures not re-run keep their last values)."""
     previous = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
