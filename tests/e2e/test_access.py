@@ -57,11 +57,11 @@ def people(stack: Stack):
     suffix = uuid.uuid4().hex[:6]
     viewer, launcher = f"e2e-viewer-{suffix}", f"e2e-launcher-{suffix}"
     viewer_password = f"viewer-password-{suffix}"
-    created = stack.make("user", f"NAME={viewer}", "ROLE=viewer", stdin=viewer_password + "\n")
+    created = stack.make("user", f"NAME={viewer}", "ROLE=viewer", stdin=viewer_password + "\n").stdout
     assert f"{viewer}: viewer" in created and "password (shown once)" not in created, created
-    created = stack.make("user", f"NAME={launcher}", "ROLE=launcher", f"LOCATIONS={LOCATION}")
+    created = stack.make("user", f"NAME={launcher}", "ROLE=launcher", f"LOCATIONS={LOCATION}").stdout
     assert f"{launcher}: launcher in {LOCATION}" in created and "password (shown once): " in created, created
-    token = stack.make("token", f"NAME={launcher}").strip().splitlines()[-1]
+    token = stack.make("token", f"NAME={launcher}").stdout.strip().splitlines()[-1]
     yield {"viewer": (viewer, basic(viewer, viewer_password)), "launcher": (launcher, f"Bearer {token}")}
     for name in (viewer, launcher):
         stack.make("user", f"NAME={name}", "DELETE=1")
@@ -104,7 +104,7 @@ def test_a_viewer_sees_everything_and_changes_nothing(stack: Stack, people):
         replies = [json.loads(socket.recv(timeout=30)) for _ in range(2)]
     refusal = next(r for r in replies if r.get("id") == "1")
     assert refusal["type"] == "error" and "launcher" in refusal["payload"]["message"], replies
-    audit = stack.make("audit", "LIMIT=200")
+    audit = stack.make("audit", "LIMIT=200").stdout
     refused = [line for line in audit.splitlines() if name in line and "refused" in line]
     assert any("launchRun" in line for line in refused) and any("websocket" in line for line in refused), audit
 
@@ -132,16 +132,16 @@ def test_a_launcher_launches_with_a_token_and_the_run_says_who(stack: Stack, peo
         {"s": {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": "file_sensor"}},
     )
     assert status == 403 and "admin" in body["errors"][0]["message"], (status, body)
-    audit = stack.make("audit", "LIMIT=200")
+    audit = stack.make("audit", "LIMIT=200").stdout
     assert any(name in line and "allowed" in line and "launch" in line for line in audit.splitlines()), audit
 
 
 def test_deleting_an_account_ends_its_token_at_once(stack: Stack):
     name = f"e2e-leaver-{uuid.uuid4().hex[:6]}"
     stack.make("user", f"NAME={name}", "ROLE=launcher")
-    authorization = "Bearer " + stack.make("token", f"NAME={name}").strip().splitlines()[-1]
+    authorization = "Bearer " + stack.make("token", f"NAME={name}").stdout.strip().splitlines()[-1]
     assert post_graphql(authorization, "{ version }")[0] == 200
-    assert f"deleted {name}" in stack.make("user", f"NAME={name}", "DELETE=1")
+    assert f"deleted {name}" in stack.make("user", f"NAME={name}", "DELETE=1").stdout
     assert post_graphql(authorization, "{ version }")[0] == 401
 
 
@@ -158,7 +158,7 @@ def test_five_wrong_passwords_lock_that_account_from_that_address(stack: Stack):
         connection.close()
         # The lock-out is this account's from this address: the admin still gets in.
         assert stack.graphql("{ version }")["version"]
-        audit = stack.make("audit", "LIMIT=50")
+        audit = stack.make("audit", "LIMIT=50").stdout
         assert any(name in line and "throttled" in line for line in audit.splitlines()), audit
     finally:
         stack.make("user", f"NAME={name}", "DELETE=1")

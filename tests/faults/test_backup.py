@@ -36,7 +36,7 @@ def test_i_backup_reset_restore(stack: Stack, tmp_path):
     require(
         not lost_objects, f"restore lost {len(lost_objects)} of {len(stored)} objects, e.g. {sorted(lost_objects)[:3]}"
     )
-    require("backed-up-viewer\tviewer" in stack.make("users"), "restore lost an account")
+    require("backed-up-viewer\tviewer" in stack.make("users").stdout, "restore lost an account")
     loaded = ledger_files(stack, files.tag)
     require(loaded == 2, f"the orders ledger has {loaded} of the 2 files loaded before the backup")
     files.upload(count=1)

@@ -196,7 +196,8 @@ def test_j_upgrade_from_the_previous_minor(stack: Stack, tmp_path):
 
     # The upgrade as an operator does it: current pins, `make up` (build, recreate, init migrates).
     clock = Stopwatch()
-    output = stack.make("up")
+    made = stack.make("up")
+    output = made.stdout + made.stderr
     back_up(stack)
     seconds = clock()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
