@@ -65,6 +65,11 @@ def runs_in_progress(stack: Stack) -> list[dict]:
     return data["runsOrError"]["results"]
 
 
+def run_end(stack: Stack, run_id: str) -> float:
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { endTime } } }"
+    return stack.graphql(query, {"id": run_id})["runOrError"]["endTime"]
+
+
 def wait_tick_after(stack: Stack, moment: float, sensor: str = SENSOR, timeout: float = 120) -> dict:
     """The first tick of ``sensor`` that started after ``moment`` and has ended (what it
     would send, it has sent)."""
@@ -108,10 +113,7 @@ def test_a_malformed_file_alerts_once_with_no_secret_and_a_restart_does_not_rese
     ui = stack.env.get("DAGSTER_UI_URL") or "http://localhost:3000"
     assert body["url"] == f"{ui.rstrip('/')}/runs/{body['run_id']}"
     assert stack.run(body["run_id"])["status"] == "FAILURE"
-    ended = stack.graphql(
-        "query($id: ID!) { runOrError(runId: $id) { ... on Run { endTime } } }", {"id": body["run_id"]}
-    )["runOrError"]["endTime"]
-    TIMINGS.append(f"run FAILURE -> alert at the webhook: {alert['at'] - ended:.1f}s")
+    TIMINGS.append(f"run FAILURE -> alert at the webhook: {alert['at'] - run_end(stack, body['run_id']):.1f}s")
 
     # No secret of .env in any alert the webhook got (this one and any other test's).
     everything = json.dumps(received(stack))
@@ -175,10 +177,10 @@ def test_a_failed_blocking_check_alerts_once_as_its_failed_run(stack: Stack, neg
     assert stack.run(run_id)["status"] == "FAILURE"
 
     # Later evaluations of both sensors: the run-failure one does not send the run again,
-    # and asset_alerts, which has seen the failed evaluation by then, sends no second alert
-    # for a blocking check.
+    # and asset_alerts, evaluated after the failed check was recorded (by the run's end),
+    # sends no second alert for a blocking check.
     wait_tick_after(stack, alerts[0]["at"])
-    wait_tick_after(stack, alerts[0]["at"], sensor=ASSET_SENSOR, timeout=90)
+    wait_tick_after(stack, run_end(stack, run_id), sensor=ASSET_SENSOR, timeout=90)
     assert len(alerts_naming(stack, run_id)) == 1, alerts_naming(stack, run_id)
 
 
