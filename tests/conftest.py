@@ -9,7 +9,13 @@ import os
 # The tests assert the documented defaults of the deployment's knobs; a shell that has
 # sourced .env (or exported one of them) must not change what the definitions are built
 # with. The stack itself reads .env through compose, not this process's environment.
-for _knob in ("DAGSTER_DEPLOYMENT", "SCHEDULE_TIMEZONE", "ORDERS_SENSOR_INTERVAL_SECONDS", "ORDERS_MAX_FILE_MB"):
+for _knob in (
+    "DAGSTER_DEPLOYMENT",
+    "SCHEDULE_TIMEZONE",
+    "ORDERS_SENSOR_INTERVAL_SECONDS",
+    "ORDERS_MAX_FILE_MB",
+    "ORDERS_SUMMARY_FRESHNESS_MINUTES",
+):
     os.environ.pop(_knob, None)
 
 # A plugin module, not a conftest: only a top-level conftest may name plugins, and a

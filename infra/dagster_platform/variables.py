@@ -260,6 +260,13 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("SCHEDULE_TIMEZONE", "UTC", "user code", "timezone of schedules and daily partitions"),
     Variable(
+        "ORDERS_SUMMARY_FRESHNESS_MINUTES",
+        "60",
+        "user code",
+        "`orders_summary` must be materialized at least this often (≥ 1); past it the asset is stale "
+        "and `asset_alerts` sends an alert ([Alerts](#alerts))",
+    ),
+    Variable(
         "ALERT_WEBHOOK_URL",
         "",
         "user code (alert sensors)",

@@ -8,11 +8,13 @@ from contextlib import contextmanager
 import pytest
 import orders_and_sales.definitions
 from dagster import (
+    AssetKey,
     DagsterInstance,
     DagsterRun,
     DagsterRunStatus,
     DefaultScheduleStatus,
     DefaultSensorStatus,
+    FreshnessPolicy,
     build_schedule_context,
     build_sensor_context,
 )
@@ -313,14 +315,24 @@ def load_location(monkeypatch, tmp_path):
 def test_settings_are_read_when_the_location_loads_not_at_import(monkeypatch, tmp_path):
     monkeypatch.setenv("ORDERS_SENSOR_INTERVAL_SECONDS", "7")
     monkeypatch.setenv("SCHEDULE_TIMEZONE", "Europe/Berlin")
+    monkeypatch.setenv("ORDERS_SUMMARY_FRESHNESS_MINUTES", "2")
     defs = load_location(monkeypatch, tmp_path)
     assert defs.resolve_sensor_def("file_sensor").minimum_interval_seconds == 7
     assert defs.resolve_schedule_def("daily_schedule").execution_timezone == "Europe/Berlin"
+    summary = defs.resolve_assets_def("orders_summary").specs_by_key[AssetKey("orders_summary")]
+    assert summary.freshness_policy == FreshnessPolicy.time_window(fail_window=dt.timedelta(minutes=2))
     monkeypatch.setenv("ORDERS_SENSOR_INTERVAL_SECONDS", "16")
     with pytest.raises(Exception, match="orders/definitions.py") as raised:  # Dagster's loader names the module
         load_location(monkeypatch, tmp_path)
     assert isinstance(raised.value.__cause__, ConfigurationError)
     assert "ORDERS_SENSOR_INTERVAL_SECONDS='16' must be between 1 and 15" in str(raised.value.__cause__)
+
+
+def test_a_summary_freshness_under_a_minute_stops_the_location_naming_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("ORDERS_SUMMARY_FRESHNESS_MINUTES", "0")
+    with pytest.raises(Exception, match="orders/definitions.py") as raised:
+        load_location(monkeypatch, tmp_path)
+    assert "ORDERS_SUMMARY_FRESHNESS_MINUTES='0' must be at least 1" in str(raised.value.__cause__)
 
 
 @pytest.mark.parametrize("value, ok", [("5", True), ("15", True), ("16", False), ("0", False), ("ten", False)])
