@@ -193,6 +193,15 @@ class Sandbox:
             STAND_IN_IMAGE, "python", "-c", ECHO_GATEWAY,
         )  # fmt: skip
         self.containers.append(self.gateway)
+        # Until it answers: on a busy machine Python takes seconds to start, and a proxy
+        # asked before then answers 502 for it.
+        probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/', timeout=2)"
+        deadline = time.monotonic() + 60
+        while docker("exec", self.gateway, "python", "-c", probe, check=False).returncode != 0:
+            assert time.monotonic() < deadline, (
+                f"the stand-in gateway did not answer within 60 s:\n{docker('logs', self.gateway, check=False).stderr}"
+            )
+            time.sleep(0.2)
 
     def volume(self) -> str:
         name = f"{self.name}-tls-{len(self.volumes)}"
