@@ -133,18 +133,26 @@ backup: ## back up the instance DB, the warehouse DB and the bucket to .local_da
 	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r "store/$$S3_BUCKET/" /backup/' >/dev/null; \
 	mv "$$part" "$$dir"; echo "wrote $$dir"
 
+# One database replaced by a dump on stdin (the database's NAME variable as argument): a new,
+# empty database, then the whole dump in one transaction. Not `pg_restore --clean`: it drops
+# what init just made in the dump's order, which breaks on a column default whose sequence
+# goes first. init, which `up` runs again afterwards, gives the database its owner and grants.
+RESTORE_DB = $(COMPOSE) exec -T postgres sh -c 'db=$$(printenv "$$0") \
+  && psql -v ON_ERROR_STOP=1 -q -U "$$POSTGRES_USER" -d postgres \
+       -c "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)" -c "CREATE DATABASE \"$$db\"" \
+  && pg_restore -U "$$POSTGRES_USER" --single-transaction -d "$$db"'
 .PHONY: restore
 restore: ## restore BACKUP=dir (both databases + the bucket; also onto a fresh stack after `make reset`)
 	@test -f "$(BACKUP)/instance.dump" -a -f "$(BACKUP)/warehouse.dump" -a -d "$(BACKUP)/bucket" \
 	  || { echo "usage: make restore BACKUP=.local_data/backups/<UTC time>"; exit 2; }
 	$(COMPOSE) stop gateway webserver webserver-readonly daemon user-code platform-code
 	@# init creates the roles, databases and bucket (a fresh stack has none), then both dumps
-	@# replace the databases' contents (owners as dumped) and the bucket's objects come back,
+	@# replace the databases (objects' owners as dumped) and the bucket's objects come back,
 	@# in single-part uploads: an object's ETag is then its MD5 again, as when it was first
 	@# uploaded in one part, so file_sensor does not take restored files for new versions.
 	$(COMPOSE) up -d --wait init
-	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$$DAGSTER_PG_DB"' < "$(BACKUP)/instance.dump"
-	$(COMPOSE) exec -T postgres sh -c 'pg_restore -U "$$POSTGRES_USER" --clean --if-exists --single-transaction -d "$$WAREHOUSE_DB_NAME"' < "$(BACKUP)/warehouse.dump"
+	$(RESTORE_DB) DAGSTER_PG_DB < "$(BACKUP)/instance.dump"
+	$(RESTORE_DB) WAREHOUSE_DB_NAME < "$(BACKUP)/warehouse.dump"
 	$(COMPOSE) run --rm --no-deps -T -v "$(abspath $(BACKUP))/bucket:/backup:ro" --entrypoint /bin/sh minio-init -c \
 	  'mc alias set store http://minio:9000 "$$MINIO_ROOT_USER" "$$MINIO_ROOT_PASSWORD" >/dev/null && mc cp -r --disable-multipart /backup/ "store/$$S3_BUCKET/"' >/dev/null
 	$(COMPOSE) up -d --wait
