@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+import anyio
 import httpx
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -40,6 +41,7 @@ from dagster_platform.access.throttle import Throttle
 
 COOKIE = "dagster_platform_session"
 TOKEN_AUDIT_INTERVAL = timedelta(minutes=10)
+DATABASE_RETRY_SECONDS = 20
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -242,13 +244,13 @@ def create_app(
 
     async def _identify_or_none(conn: HTTPConnection) -> Identity | None:
         try:
-            return await gateway.identify(conn)
+            return await _identify(conn)
         except Denied:
             return None
 
     async def authenticated(request: Request) -> Identity | Response:
         try:
-            who = await gateway.identify(request)
+            who = await _identify(request)
         except Denied as denied:
             return PlainTextResponse(denied.message + "\n", denied.status, headers=denied.headers)
         if who is not None:
@@ -261,6 +263,18 @@ def create_app(
             401,
             headers={"WWW-Authenticate": 'Bearer realm="dagster"'},
         )
+
+    async def _identify(conn: HTTPConnection) -> Identity | None:
+        """:meth:`Gateway.identify`, retried while Postgres is unreachable (a restart takes a
+        few seconds; Dagster's own storage retries the same way), instead of answering 500."""
+        deadline = anyio.current_time() + DATABASE_RETRY_SECONDS
+        while True:
+            try:
+                return await gateway.identify(conn)
+            except sa.exc.OperationalError:
+                if anyio.current_time() > deadline:
+                    raise
+                await anyio.sleep(0.5)
 
     async def healthz(_request: Request) -> Response:
         """For the proxy's health check, without a login: 200 only while the full webserver
@@ -314,7 +328,7 @@ def create_app(
 
     async def socket(websocket: WebSocket) -> None:
         try:
-            who = await gateway.identify(websocket)
+            who = await _identify(websocket)
         except Denied:
             who = None
         if who is None:
